@@ -1,0 +1,27 @@
+"""`webmix`: the commands that need no Spark session.
+
+    webmix sample OUT_DIR      write the embedded sample data (crawl WARCs, Reddit dump, curated text)
+    webmix report RUN_DIR      render the run report (HTML) from _stats.json files and trainer metrics
+"""
+from __future__ import annotations
+
+import sys
+
+COMMANDS = {
+    "sample": ("pipeline.sample.cli", "write the embedded sample data set"),
+    "report": ("pipeline.report.cli", "render the HTML run report of a run directory"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(__doc__.strip())
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    module_name, _ = COMMANDS[argv[0]]
+    module = __import__(module_name, fromlist=["main"])
+    return module.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

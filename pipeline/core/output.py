@@ -1,0 +1,92 @@
+"""Stage outputs: committed whole or not at all, fingerprinted, with `_stats.json` beside them.
+
+Spark writes `_SUCCESS` last; `_stats.json` is written after it and carries the fingerprint. An
+output counts as complete for a fingerprint only when both are there and the fingerprints match,
+so a failed run is redone and a changed config, input or model never reuses stale output.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import fsspec
+
+STATS_FILE = "_stats.json"
+SUCCESS_FILE = "_SUCCESS"
+
+
+def _fs_url(path: str) -> str:
+    # Spark writes through Hadoop's s3a connector; fsspec knows the same bucket as s3.
+    return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
+
+
+def _join(path: str, name: str) -> str:
+    return path.rstrip("/") + "/" + name
+
+
+def exists(path: str) -> bool:
+    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    return fs.exists(p)
+
+
+def read_stats(path: str) -> dict | None:
+    url = _fs_url(_join(path, STATS_FILE))
+    fs, p = fsspec.core.url_to_fs(url)
+    if not fs.exists(p):
+        return None
+    with fs.open(p, "r") as fh:
+        try:
+            return json.load(fh)
+        except json.JSONDecodeError:
+            return None
+
+
+def is_complete(path: str, fingerprint: str | None = None) -> bool:
+    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    if not fs.exists(_join(p, SUCCESS_FILE)):
+        return False
+    stats = read_stats(path)
+    if stats is None:
+        return False
+    return fingerprint is None or stats.get("fingerprint") == fingerprint
+
+
+def write_stats(path: str, stats: dict[str, Any]) -> None:
+    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    fs.makedirs(p, exist_ok=True)
+    tmp = _join(p, f".{STATS_FILE}.{os.getpid()}.tmp")
+    with fs.open(tmp, "w") as fh:
+        json.dump(stats, fh, indent=2, sort_keys=True, default=str)
+    fs.mv(tmp, _join(p, STATS_FILE))
+
+
+def fingerprint_of(path: str) -> str:
+    """What an input contributes to a downstream fingerprint: a stage output's own fingerprint,
+    a file's size and modification time, or a folder's listing of those."""
+    stats = read_stats(path) if is_complete(path) else None
+    if stats and stats.get("fingerprint"):
+        return f"stage:{stats['fingerprint']}"
+    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    try:
+        if fs.isdir(p):
+            entries = sorted(fs.find(p, detail=True).items())
+            return "dir:" + ";".join(f"{k}:{v.get('size')}:{_mtime(v)}" for k, v in entries)
+        info = fs.info(p)
+        return f"file:{info.get('size')}:{_mtime(info)}"
+    except (FileNotFoundError, OSError):
+        return f"missing:{path}"
+
+
+def _mtime(info: dict) -> Any:
+    return info.get("mtime") or info.get("LastModified") or info.get("last_modified") or ""
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = round(time.perf_counter() - self.start, 3)

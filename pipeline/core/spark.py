@@ -1,0 +1,56 @@
+"""The one Spark session factory.
+
+Local mode (local[*]) by default. Under `spark-submit`, whatever the user passed (`--master`,
+`--conf`, `--driver-memory`) wins: our defaults only fill keys the launcher left unset.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark import SparkConf, SparkContext
+from pyspark.sql import SparkSession
+
+DEFAULTS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Small documents batches keep a Python worker's memory flat whatever a page weighs.
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
+    "spark.python.worker.reuse": "true",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.shuffle.partitions": "16",
+    "spark.ui.showConsoleProgress": "true",
+    "spark.sql.parquet.compression.codec": "zstd",
+}
+
+
+def _launched_by_spark_submit() -> bool:
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def get_spark(app_name: str = "webmix", master: str | None = None,
+              conf: dict[str, str] | None = None) -> SparkSession:
+    """Return the active session or build one. `master`/`conf` are for tests and local tools."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(app_name)
+    wanted = {**DEFAULTS, **(conf or {})}
+    if _launched_by_spark_submit():
+        SparkContext._ensure_initialized()
+        launched = SparkConf()
+        wanted = {k: v for k, v in wanted.items() if not launched.contains(k)}
+        local = launched.get("spark.master", "local[*]").startswith("local")
+        local = local and not launched.contains("spark.pyspark.python")
+    else:
+        builder = builder.master(master or os.environ.get("WEBMIX_SPARK_MASTER", "local[*]"))
+        local = True
+    # Local Python workers must run this interpreter (the project's environment), not whatever
+    # `python3` is first on PATH; a cluster names its own (e.g. ./env/bin/python from --archives).
+    if local and "PYSPARK_PYTHON" not in os.environ and "spark.pyspark.python" not in wanted:
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+    for key, value in wanted.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("WEBMIX_SPARK_LOG_LEVEL", "WARN"))
+    return spark
