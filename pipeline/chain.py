@@ -1,0 +1,92 @@
+"""The GPT-3 corpus chain as data: which entry script runs after which, with which arguments.
+
+`make demo` (pipeline/demo.py) and the Airflow DAG (dags/gpt3_corpus.py) both build from this one
+list, so the chain is the same whichever way it is started. Standard library only: the DAG imports
+it inside Airflow's own environment, which has no pyspark of ours.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Curated sources in dedup priority order: a lower one loses its near-duplicates of a higher one
+# (GPT-3: WebText fuzzily removed from CommonCrawl).
+SOURCES = ("wikipedia", "books", "webtext", "commoncrawl")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    run: str            # every output goes under this folder
+    crawl: str          # CommonCrawl WARC/WET files: a folder, a glob or a warc.paths.gz listing
+    reddit: str         # Reddit submission dumps (Pushshift NDJSON .zst/.xz/...)
+    wikipedia: str      # a MediaWiki pages-articles XML dump (.bz2)
+    books: str          # a folder of plain-text books
+    evals: str          # an evaluation set (JSONL) to decontaminate against
+    mixture: str = "conf/gpt3_mix.yaml"
+    model: str = "tiny"
+    train_overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    task_id: str
+    kind: str                       # "spark": spark-submit pipeline/<target>.py; "train"; "webmix"
+    target: str
+    args: tuple[str, ...]
+    upstream: tuple[str, ...] = ()
+
+    @property
+    def script(self) -> str:
+        return f"pipeline/{self.target}.py"
+
+
+def steps(p: Inputs) -> list[Step]:
+    run = p.run.rstrip("/")
+    docs, dedup, curated = f"{run}/docs", f"{run}/dedup", f"{run}/curated"
+    tokenizer = f"{run}/models/tokenizer"
+    chain = [
+        Step("reddit_links", "spark", "reddit_links",
+             ("--input", p.reddit, "--output", f"{run}/webtext/urls", "--preset", "gpt2")),
+        Step("cc_index", "spark", "cc_index", ("--input", p.crawl, "--output", f"{run}/webtext/index")),
+        Step("fetch_pages", "spark", "fetch_pages",
+             ("--via", "ccindex", "--urls", f"{run}/webtext/urls", "--index", f"{run}/webtext/index",
+              "--output", f"{run}/webtext/pages"), ("reddit_links", "cc_index")),
+        Step("extract_webtext", "spark", "extract_webtext",
+             ("--pages", f"{run}/webtext/pages", "--urls", f"{run}/webtext/urls", "--output", f"{docs}/webtext"),
+             ("fetch_pages",)),
+        Step("extract_commoncrawl", "spark", "quality_filter", ("--input", p.crawl, "--output", f"{docs}/cc_raw")),
+        Step("ingest_wikipedia", "spark", "ingest",
+             ("--kind", "wikipedia", "--input", p.wikipedia, "--source", "wikipedia", "--output", f"{docs}/wikipedia")),
+        Step("ingest_books", "spark", "ingest",
+             ("--kind", "books", "--input", p.books, "--source", "books", "--output", f"{docs}/books")),
+        Step("train_classifier", "spark", "train_classifier",
+             ("--positives", f"{docs}/webtext", f"{docs}/wikipedia", f"{docs}/books",
+              "--negatives", f"{docs}/cc_raw", "--output", f"{run}/models/classifier"),
+             ("extract_webtext", "ingest_wikipedia", "ingest_books", "extract_commoncrawl")),
+        Step("quality_filter", "spark", "quality_filter",
+             ("--input", f"{docs}/cc_raw", "--model", f"{run}/models/classifier", "--output", f"{docs}/commoncrawl"),
+             ("train_classifier",)),
+        Step("dedup", "spark", "dedup",
+             (*[a for s in SOURCES for a in ("--input", f"{s}={docs}/{s}")],
+              "--priority", ",".join(SOURCES), "--output", dedup),
+             ("quality_filter", "extract_webtext", "ingest_wikipedia", "ingest_books")),
+        Step("decontaminate", "spark", "decontaminate",
+             (*[a for s in SOURCES for a in ("--input", f"{s}={dedup}/{s}")],
+              "--eval", f"sample={p.evals}", "--output", curated), ("dedup",)),
+        Step("train_tokenizer", "spark", "train_tokenizer",
+             ("--input", *[f"{curated}/{s}" for s in SOURCES], "--output", tokenizer), ("decontaminate",)),
+    ]
+    for source in SOURCES:
+        chain.append(Step(f"tokenize_{source}", "spark", "tokenize_corpus",
+                          ("--input", f"{curated}/{source}", "--tokenizer", f"{tokenizer}/tokenizer.json",
+                           "--source", source, "--output", f"{run}/tokens/{source}"), ("train_tokenizer",)))
+    tokenized = tuple(f"tokenize_{s}" for s in SOURCES)
+    chain += [
+        # An export for other trainers; ours streams tokens/ directly, so `train` does not wait on it.
+        Step("build_mixture", "spark", "build_mixture",
+             ("--mixture", p.mixture, "--root", run, "--output", f"{run}/mixture"), tokenized),
+        Step("train", "train", "train",
+             ("--mixture", p.mixture, f"mixture.root={run}", "--model", p.model, "--out", f"{run}/train",
+              "--resume", "auto", *p.train_overrides), tokenized),
+        Step("report", "webmix", "report", (run,), ("build_mixture", "train")),
+    ]
+    return chain

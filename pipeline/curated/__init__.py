@@ -1,0 +1,1 @@
+"""Curated sources (Wikipedia dumps, books, WikiText, plain corpora) into the document schema."""

@@ -1,0 +1,136 @@
+"""The ingest Job: one kind of curated source -> Parquet in the document schema + `_stats.json`."""
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from pipeline.core.config import ConfigError, InputError
+from pipeline.core.job import Job
+from pipeline.core.schema import DROP_REASON
+from pipeline.readers import corpus
+
+KINDS = ("wikipedia", "books", "wikitext2", "jsonl", "parquet", "text")
+DEFAULT_SOURCE = {"wikipedia": "wikipedia", "books": "books", "wikitext2": "wikitext2"}
+GENERIC_FORMATS = {"jsonl": ("jsonl",), "parquet": ("parquet", "docs"), "text": ("txt",)}
+OVERRIDE = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)+=")
+
+EXAMPLES = """
+examples:
+  spark-submit pipeline/ingest.py --kind wikipedia --input enwiki-pages-articles-multistream.xml.bz2 \\
+      --output curated/wikipedia ingest.wikipedia_min_chars=1000
+  spark-submit pipeline/ingest.py --kind books --input gutenberg/ --output curated/books \\
+      --chunk-words 2000
+  spark-submit pipeline/ingest.py --kind wikitext2 --input wiki.valid.tokens --output curated/wikitext2
+  spark-submit pipeline/ingest.py --kind jsonl --input 'openwebtext/*.jsonl.gz' --source webtext \\
+      --output curated/webtext --text-field text --id-field id --url-field url
+  spark-submit pipeline/ingest.py --kind text --input notes/ --source notes --txt-mode blocks \\
+      --output curated/notes
+"""
+
+
+class IngestJob(Job):
+    name = "ingest"
+    description = (
+        "Turn a curated source into Parquet in the document schema, with _stats.json beside it: "
+        "MediaWiki XML dumps (wikipedia), plain-text books with Project Gutenberg boilerplate removed "
+        "(books), WikiText-2/-103 token files (wikitext2), or generic JSONL / Parquet / .txt corpora. "
+        "Bad input (truncated bz2, unparsable page, non-UTF-8 file, empty file, bad JSON line) is "
+        "counted under a named reason and skipped.\n" + EXAMPLES)
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--kind", required=True, choices=KINDS, help="what the inputs are")
+        parser.add_argument("--input", required=True, nargs="+", action="extend", metavar="SPEC",
+                            help="files, folders or globs (local, s3://, …); repeatable")
+        parser.add_argument("--output", required=True, help="output folder (Parquet, document schema)")
+        parser.add_argument("--source", help="the documents' `source` (default: the kind for "
+                            "wikipedia/books/wikitext2; required for jsonl/parquet/text)")
+        parser.add_argument("--text-field", help="shorthand for ingest.text_field")
+        parser.add_argument("--id-field", help="shorthand for ingest.id_field")
+        parser.add_argument("--url-field", help="shorthand for ingest.url_field")
+        parser.add_argument("--txt-mode", choices=("file", "blocks"), help="shorthand for ingest.txt_mode")
+        parser.add_argument("--chunk-words", type=int, help="shorthand for ingest.books_chunk_words")
+
+    def flag_overrides(self, args: argparse.Namespace) -> list[str]:
+        # `--input a b key=value`: argparse gives trailing overrides to --input; take them back.
+        overrides = [s for s in args.input if OVERRIDE.match(s)]
+        args.input = [s for s in args.input if not OVERRIDE.match(s)]
+        flags = {"text_field": args.text_field, "id_field": args.id_field,
+                 "url_field": args.url_field, "txt_mode": args.txt_mode,
+                 "books_chunk_words": args.chunk_words}
+        return [f"ingest.{k}={v}" for k, v in flags.items() if v is not None] + overrides
+
+    def validate(self, args: argparse.Namespace, config: dict) -> None:
+        section = config["ingest"]
+        if not args.input:
+            raise InputError("--input names no input")
+        if args.source is None and args.kind not in DEFAULT_SOURCE:
+            raise InputError(f"--source is required for --kind {args.kind}")
+        for key in ("wikipedia_min_chars", "books_chunk_words", "books_min_chars", "min_chars",
+                    "wikitext2_min_chars"):
+            if section[key] < 0:
+                raise ConfigError(f"config key 'ingest.{key}' must be >= 0, got {section[key]}")
+        for key in ("batch_rows", "split_bytes", "wikipedia_split_bytes"):
+            if section[key] <= 0:
+                raise ConfigError(f"config key 'ingest.{key}' must be > 0, got {section[key]}")
+        if section["txt_mode"] not in ("file", "blocks"):
+            raise ConfigError(f"config key 'ingest.txt_mode' must be file or blocks, "
+                              f"got {section['txt_mode']!r}")
+        self.inputs = self._plan(args, section)
+
+    def _plan(self, args, section: dict) -> list[str]:
+        """Resolve the inputs (missing ones and wrong field names fail here, before Spark)."""
+        if args.kind == "wikipedia":
+            from pipeline.curated.wikipedia import list_dumps
+            return [path for path, _, _ in list_dumps(args.input)]
+        formats = GENERIC_FORMATS.get(args.kind, ("txt",))
+        tasks = corpus.list_tasks(args.input, section["split_bytes"], kinds=formats)
+        if args.kind in GENERIC_FORMATS:
+            corpus.check_fields(tasks, section["text_field"], section["id_field"],
+                                section["url_field"], section["date_field"])
+        return sorted({t.path for t in tasks})
+
+    def fingerprint_inputs(self, args: argparse.Namespace, config: dict) -> list[str]:
+        return self.inputs
+
+    def staged(self, spark, args: argparse.Namespace, config: dict):
+        source = args.source or DEFAULT_SOURCE[args.kind]
+        if args.kind == "wikipedia":
+            from pipeline.curated.wikipedia import read_wikipedia
+            return read_wikipedia(spark, args.input, source, config)
+        if args.kind == "books":
+            from pipeline.curated.books import read_books
+            return read_books(spark, args.input, source, config)
+        if args.kind == "wikitext2":
+            from pipeline.curated.wikitext2 import read_wikitext2
+            return read_wikitext2(spark, args.input, source, config)
+        section = config["ingest"]
+        return corpus.read_corpus(
+            spark, args.input, source, config, text_field=section["text_field"],
+            id_field=section["id_field"], url_field=section["url_field"],
+            date_field=section["date_field"], txt_mode=section["txt_mode"],
+            formats=GENERIC_FORMATS[args.kind])
+
+    def run(self, spark, args: argparse.Namespace, config: dict) -> dict[str, Any]:
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        from pipeline.core.stats import KEPT, funnel
+
+        # Parsed once: the documents are written, then counted, from the same persisted rows.
+        staged = self.staged(spark, args, config).persist(StorageLevel.MEMORY_AND_DISK)
+        corpus.kept(staged).write.mode("overwrite").parquet(args.output)
+        reason = F.coalesce(F.col(DROP_REASON), F.lit(KEPT))
+        totals = staged.groupBy(reason.alias("reason")).agg(
+            F.count(F.lit(1)).alias("n"), F.sum(F.length("text")).alias("chars")).collect()
+        staged.unpersist()
+        counts = {row["reason"]: int(row["n"]) for row in totals}
+        chars = sum(int(row["chars"] or 0) for row in totals if row["reason"] == KEPT)
+        steps = ["read", args.kind] if args.kind in DEFAULT_SOURCE else ["read"]
+        return {
+            "kind": args.kind, "source": args.source or DEFAULT_SOURCE[args.kind],
+            "inputs": args.input, "documents_in": sum(counts.values()),
+            "documents_out": counts.get(KEPT, 0), "chars_out": chars,
+            "drop_reasons": {r: n for r, n in sorted(counts.items()) if r != KEPT},
+            "funnel": funnel(counts, steps),
+        }

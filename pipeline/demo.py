@@ -1,0 +1,85 @@
+"""`make demo`: every stage of the GPT-3 chain, end to end, on the embedded sample data, with Spark
+in local mode; ends with a trained tiny GPT, a few samples from it and the HTML report.
+
+    python -m pipeline.demo --out runs/demo
+
+Each stage is the same `spark-submit pipeline/<stage>.py` a user or the Airflow DAG runs, so a stage
+whose output is complete for the same configuration is skipped on a second run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.chain import Inputs, Step, steps
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def sample_inputs(run: Path, sample: Path, max_steps: int) -> Inputs:
+    return Inputs(
+        run=str(run), crawl=str(sample / "crawl" / "*.warc.gz"), reddit=str(sample / "reddit" / "*.zst"),
+        wikipedia=str(sample / "curated" / "wikipedia" / "dump"), books=str(sample / "curated" / "books"),
+        evals=str(sample / "eval" / "sample_eval.jsonl"),
+        train_overrides=(f"max_steps={max_steps}",))
+
+
+def command(step: Step, driver_memory: str, master: str) -> list[str]:
+    if step.kind == "spark":
+        # A session builder's memory setting is ignored under spark-submit: the flag must be here.
+        return [str(BIN / "spark-submit"), "--master", master, "--driver-memory", driver_memory,
+                str(REPO_ROOT / step.script), *step.args]
+    return [str(BIN / step.target if step.kind == "train" else BIN / "webmix"),
+            *([] if step.kind == "train" else [step.target]), *step.args]
+
+
+def run_step(argv: list[str], env: dict) -> None:
+    completed = subprocess.run(argv, cwd=REPO_ROOT, env=env)
+    if completed.returncode != 0:
+        raise SystemExit(f"demo: stage failed ({completed.returncode}): {' '.join(argv)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
+    parser.add_argument("--seed", type=int, default=0, help="sample-data seed")
+    parser.add_argument("--max-steps", type=int, default=300, help="training steps of the tiny GPT")
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--driver-memory", default="2g")
+    args = parser.parse_args(argv)
+
+    run = Path(args.out).resolve()
+    sample = run / "sample"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
+           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    if not (sample / "manifest.json").exists():
+        from pipeline.sample import generate
+
+        generate(str(sample), seed=args.seed)
+    print(f"[demo] sample data in {sample}", flush=True)
+    chain = steps(sample_inputs(run, sample, args.max_steps))
+    for number, step in enumerate(chain, 1):
+        began = time.perf_counter()
+        run_step(command(step, args.driver_memory, args.master), env)
+        print(f"[demo] {number}/{len(chain)} {step.task_id} done in {time.perf_counter() - began:.0f}s",
+              flush=True)
+        if step.task_id == "train":
+            samples = subprocess.run(
+                [str(BIN / "train"), "sample", "--checkpoint", str(run / "train"), "--prompt", "The",
+                 "--max-tokens", "60", "--num-samples", "3"], cwd=REPO_ROOT, env=env,
+                capture_output=True, text=True)
+            (run / "train" / "samples.txt").write_text(samples.stdout)
+            print(samples.stdout, flush=True)
+    print(f"[demo] finished in {time.perf_counter() - start:.0f}s; report: {run / 'report.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""Mixture files: which sources, in which proportions, for how many tokens — and GPT-3's Table 2.2.
+
+A mixture YAML (conf/gpt3_mix.yaml) names its sources with a weight each: the fraction of training
+tokens drawn from that source (GPT-3: "the fraction of examples during training that are drawn from
+a given dataset"; our rows are all block_size + 1 tokens, so examples and tokens agree). Everything a
+run could trip over later is checked here, before training, with one line per mistake.
+
+    python -m training.mixture conf/gpt3_mix.yaml [root=runs/demo] [token_budget=1e9]   # the table
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+import yaml
+
+from pipeline.core.config import InputError
+from pipeline.tokens import bpe
+from pipeline.tokens.packing import index_source
+from pipeline.tokens.shards import TRAIN, read_manifest
+
+log = logging.getLogger("webmix.mixture")
+
+TOP_KEYS = {"seed", "token_budget", "tokenizer", "root", "validation_fraction", "sources"}
+SOURCE_KEYS = {"name", "path", "weight", "optional"}
+
+# GPT-3 (Brown et al. 2020) Table 2.2: tokens, weight in the training mix, epochs at 300B tokens.
+GPT3_TABLE = [
+    {"name": "commoncrawl", "tokens": 410e9, "weight": 0.60, "paper_epochs": 0.44},
+    {"name": "webtext2", "tokens": 19e9, "weight": 0.22, "paper_epochs": 2.9},
+    {"name": "books1", "tokens": 12e9, "weight": 0.08, "paper_epochs": 1.9},
+    {"name": "books2", "tokens": 55e9, "weight": 0.08, "paper_epochs": 0.43},
+    {"name": "wikipedia", "tokens": 3e9, "weight": 0.03, "paper_epochs": 3.4},
+]
+GPT3_BUDGET = 300e9
+
+
+class MixtureError(InputError):
+    """A mixture that cannot be trained on; the message is one line."""
+
+
+@dataclass
+class Source:
+    name: str
+    path: str
+    weight: float                  # normalised: the weights of a Mixture sum to 1
+    tokens: int = 0                # training tokens in one epoch, <|endoftext|> separators included
+    documents: int = 0
+    kind: str = "tokens"           # tokens (token shards) | text (tokenized on the fly)
+
+
+@dataclass
+class Mixture:
+    sources: list[Source]
+    token_budget: int
+    seed: int
+    tokenizer: str                 # path to tokenizer.json
+    tokenizer_hash: str
+    vocab_size: int
+    eot_id: int
+    validation_fraction: float = 0.001   # used only for folders without a manifest
+    warnings: list[str] = field(default_factory=list)
+
+    def source(self, name: str) -> Source:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        raise MixtureError(f"mixture has no source '{name}' (it has: {', '.join(s.name for s in self.sources)})")
+
+
+def parse_count(value, key: str) -> int:
+    """A token count: 300000000000, 3e11, '300B', '1.5M'."""
+    if isinstance(value, bool):
+        raise MixtureError(f"mixture key '{key}' must be a token count, got {value!r}")
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([KMBT]?)\s*", str(value), re.IGNORECASE)
+    if not match:
+        raise MixtureError(f"mixture key '{key}' must be a token count like 300B or 3e11, got {value!r}")
+    scale = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2).upper()]
+    return int(float(match.group(1)) * scale)
+
+
+def _apply_overrides(raw: dict, overrides: dict) -> dict:
+    """Overrides as {key: value}: top-level keys, or `sources.<name>.<key>` for one source."""
+    raw = copy.deepcopy(raw)
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if parts[0] not in TOP_KEYS:
+            raise MixtureError(f"unknown mixture key '{key}' (known: {', '.join(sorted(TOP_KEYS))})")
+        if len(parts) == 1:
+            raw[key] = value
+            continue
+        if parts[0] != "sources" or len(parts) != 3 or parts[2] not in SOURCE_KEYS:
+            raise MixtureError(f"mixture override '{key}' must be a top-level key or sources.<name>.<key>")
+        matches = [s for s in raw.get("sources") or [] if isinstance(s, dict) and s.get("name") == parts[1]]
+        if not matches:
+            raise MixtureError(f"mixture override '{key}': no source named '{parts[1]}'")
+        matches[0][parts[2]] = value
+    return raw
+
+
+def _read(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise MixtureError(f"mixture file not found: {path}") from None
+    except yaml.YAMLError:
+        raise MixtureError(f"mixture file {path} is not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise MixtureError(f"mixture file {path} must hold a mapping with 'sources'")
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        raise MixtureError(f"unknown mixture key '{sorted(unknown)[0]}' (known: {', '.join(sorted(TOP_KEYS))})")
+    return raw
+
+
+def _sources(raw: dict, root: str, warnings: list[str]) -> list[tuple[str, str, float]]:
+    entries = raw.get("sources")
+    if not isinstance(entries, list) or not entries:
+        raise MixtureError("mixture 'sources' must be a non-empty list of {name, path, weight}")
+    kept, seen, dropped = [], set(), []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"name", "path", "weight"} <= set(entry):
+            raise MixtureError(f"mixture source #{i + 1} must have name, path and weight")
+        unknown = set(entry) - SOURCE_KEYS
+        if unknown:
+            raise MixtureError(f"mixture source '{entry['name']}': unknown key '{sorted(unknown)[0]}'")
+        name, weight = str(entry["name"]), entry["weight"]
+        if name in seen:
+            raise MixtureError(f"mixture source '{name}' is listed twice")
+        seen.add(name)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight != weight:
+            raise MixtureError(f"mixture source '{name}': weight must be a number, got {weight!r}")
+        if weight < 0:
+            raise MixtureError(f"mixture source '{name}': weight {weight} is negative")
+        path = os.path.join(root, str(entry["path"]))
+        if not os.path.exists(path):
+            if entry.get("optional", False):
+                dropped.append(name)
+                continue
+            raise MixtureError(f"mixture source '{name}': path {path} does not exist")
+        if weight == 0:
+            warnings.append(f"source '{name}' has weight 0 and is left out")
+            continue
+        kept.append((name, path, float(weight)))
+    if dropped:
+        warnings.append(f"sources not found and left out, the other weights renormalised: {', '.join(dropped)}")
+    if not kept or sum(w for _, _, w in kept) <= 0:
+        raise MixtureError("mixture weights sum to zero: no source left to draw from")
+    return kept
+
+
+def _tokenizer_of(raw: dict, root: str, paths: list[tuple[str, str]]) -> str:
+    if raw.get("tokenizer"):
+        return bpe.resolve_path(os.path.join(root, str(raw["tokenizer"])))
+    for _, path in paths:  # a token folder carries a copy of the tokenizer it was made with
+        manifest = read_manifest(path)
+        if manifest is not None:
+            return bpe.resolve_path(os.path.join(path, manifest["tokenizer"]["file"]))
+    raise MixtureError("mixture needs a 'tokenizer' (no source has a manifest to take it from)")
+
+
+def load_mixture(path: str, overrides: dict | None = None) -> Mixture:
+    """Read, check and resolve a mixture YAML: paths exist, weights are sane (normalised to sum 1),
+    every source has training tokens and was tokenized with the mixture's tokenizer."""
+    raw = _apply_overrides(_read(path), overrides or {})
+    root = str(raw.get("root") or ".")
+    warnings: list[str] = []
+    entries = _sources(raw, root, warnings)
+    try:
+        seed = int(raw.get("seed", 1234))
+        validation_fraction = float(raw.get("validation_fraction", 0.001))
+    except (TypeError, ValueError):
+        raise MixtureError("mixture 'seed' must be an integer and 'validation_fraction' a number") from None
+    if not 0 <= validation_fraction < 1:
+        raise MixtureError(f"mixture 'validation_fraction' must be in [0, 1), got {validation_fraction}")
+    budget = parse_count(raw.get("token_budget", 0), "token_budget")
+    if budget <= 0:
+        raise MixtureError("mixture 'token_budget' must be a positive token count")
+    try:
+        tokenizer = _tokenizer_of(raw, root, [(n, p) for n, p, _ in entries])
+        tok = bpe.load(tokenizer)
+        digest, eot = bpe.tokenizer_hash(tokenizer), bpe.eot_id(tok)
+    except InputError as exc:
+        raise MixtureError(str(exc)) from None
+    total = sum(w for _, _, w in entries)
+    sources = []
+    for name, src_path, weight in entries:
+        manifest = read_manifest(src_path)
+        if manifest is not None:
+            theirs = manifest["tokenizer"]["sha256"]
+            if theirs != digest:
+                raise MixtureError(f"source '{name}' was tokenized with tokenizer {theirs[:12]}, the mixture "
+                                   f"uses {digest[:12]} ({tokenizer}): retokenize it or change 'tokenizer'")
+        try:
+            spec = index_source(name, src_path, TRAIN, seed=seed, validation_fraction=validation_fraction,
+                                tokenizer=tokenizer, eot_id=eot)
+        except InputError as exc:
+            raise MixtureError(str(exc)) from None
+        if spec.tokens == 0:
+            raise MixtureError(f"source '{name}' has no training tokens ({src_path})")
+        if manifest is None and spec.kind == "tokens":
+            warnings.append(f"source '{name}' has no manifest.json: its tokenizer cannot be checked")
+        sources.append(Source(name, src_path, weight / total, spec.tokens,
+                              sum(u.documents for u in spec.units), spec.kind))
+    for line in warnings:
+        log.warning("mixture %s: %s", path, line)
+    return Mixture(sources, budget, seed, tokenizer, digest, tok.get_vocab_size(), eot,
+                   validation_fraction, warnings)
+
+
+def resolve_table(mixture_or_rows, token_budget: float | None = None) -> list[dict]:
+    """GPT-3 Table 2.2 for a run: per source the tokens available, the (normalised) weight, the
+    tokens drawn for the budget and the epochs that makes. Takes a Mixture, or rows
+    [{name, tokens, weight}] plus `token_budget`."""
+    if isinstance(mixture_or_rows, Mixture):
+        rows = [{"name": s.name, "tokens": s.tokens, "weight": s.weight} for s in mixture_or_rows.sources]
+        budget = token_budget if token_budget is not None else mixture_or_rows.token_budget
+    else:
+        rows, budget = [dict(r) for r in mixture_or_rows], token_budget
+        if budget is None:
+            raise ValueError("resolve_table needs token_budget with plain rows")
+    total = sum(r["weight"] for r in rows)
+    if total <= 0:
+        raise MixtureError("mixture weights sum to zero")
+    table = []
+    for r in rows:
+        weight = r["weight"] / total
+        drawn = budget * weight
+        table.append({**r, "weight": weight, "drawn": drawn,
+                      "epochs": drawn / r["tokens"] if r["tokens"] else float("inf")})
+    return table
+
+
+def _human(n: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return f"{n:.0f}"
+
+
+def format_table(table: list[dict], token_budget: float | None = None) -> str:
+    budget = token_budget if token_budget is not None else sum(r["drawn"] for r in table)
+    header = ["source", "tokens", "weight", f"drawn ({_human(budget)} budget)", "epochs"]
+    lines = [[r["name"], _human(r["tokens"]), f"{100 * r['weight']:.1f}%", _human(r["drawn"]),
+              f"{r['epochs']:.2f}"] for r in table]
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip().splitlines()[-1].strip())
+        print("    python -m training.mixture --gpt3       # GPT-3's own Table 2.2 as the resolver computes it")
+        return 0 if argv else 2
+    if argv[0] == "--gpt3":
+        print(format_table(resolve_table(GPT3_TABLE, GPT3_BUDGET), GPT3_BUDGET))
+        return 0
+    overrides = dict(a.split("=", 1) for a in argv[1:] if "=" in a)
+    overrides = {k: yaml.safe_load(v) for k, v in overrides.items()}
+    try:
+        mixture = load_mixture(argv[0], overrides)
+    except MixtureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in mixture.warnings:
+        print(f"warning: {line}")
+    print(format_table(resolve_table(mixture), mixture.token_budget))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
