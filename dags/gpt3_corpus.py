@@ -47,7 +47,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params=params,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={"retries": int(os.environ.get("WEBMIX_RETRIES", "2")), "retry_delay": timedelta(seconds=30)},
     tags=["webmix"],
 ) as dag:
     inputs = Inputs(

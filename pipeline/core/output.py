@@ -17,8 +17,8 @@ STATS_FILE = "_stats.json"
 SUCCESS_FILE = "_SUCCESS"
 
 
-def _fs_url(path: str) -> str:
-    # Spark writes through Hadoop's s3a connector; fsspec knows the same bucket as s3.
+def fs_url(path: str) -> str:
+    """A Spark/Hadoop URL as fsspec opens it: Hadoop's s3a:// bucket is fsspec's s3://."""
     return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
 
 
@@ -27,12 +27,12 @@ def _join(path: str, name: str) -> str:
 
 
 def exists(path: str) -> bool:
-    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    fs, p = fsspec.core.url_to_fs(fs_url(path))
     return fs.exists(p)
 
 
 def read_stats(path: str) -> dict | None:
-    url = _fs_url(_join(path, STATS_FILE))
+    url = fs_url(_join(path, STATS_FILE))
     fs, p = fsspec.core.url_to_fs(url)
     if not fs.exists(p):
         return None
@@ -44,7 +44,7 @@ def read_stats(path: str) -> dict | None:
 
 
 def is_complete(path: str, fingerprint: str | None = None) -> bool:
-    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    fs, p = fsspec.core.url_to_fs(fs_url(path))
     if not fs.exists(_join(p, SUCCESS_FILE)):
         return False
     stats = read_stats(path)
@@ -54,7 +54,7 @@ def is_complete(path: str, fingerprint: str | None = None) -> bool:
 
 
 def write_stats(path: str, stats: dict[str, Any]) -> None:
-    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    fs, p = fsspec.core.url_to_fs(fs_url(path))
     fs.makedirs(p, exist_ok=True)
     tmp = _join(p, f".{STATS_FILE}.{os.getpid()}.tmp")
     with fs.open(tmp, "w") as fh:
@@ -68,7 +68,7 @@ def fingerprint_of(path: str) -> str:
     stats = read_stats(path) if is_complete(path) else None
     if stats and stats.get("fingerprint"):
         return f"stage:{stats['fingerprint']}"
-    fs, p = fsspec.core.url_to_fs(_fs_url(path))
+    fs, p = fsspec.core.url_to_fs(fs_url(path))
     try:
         if fs.isdir(p):
             entries = sorted(fs.find(p, detail=True).items())

@@ -174,7 +174,7 @@ class DecontaminateJob(Job):
         pieces_kept = {name: int(df.where(F.col("meta").getItem(PARENT_KEY).isNotNull()
                                           & F.col(DROP_REASON).isNull()).count())
                        for name, df in staged.items()}
-        fs, root = fsspec.core.url_to_fs(output._fs_url(args.output))
+        fs, root = fsspec.core.url_to_fs(output.fs_url(args.output))
         fs.rm(_join(root, "_work"), recursive=True)
         fs.touch(_join(root, output.SUCCESS_FILE))
         return {

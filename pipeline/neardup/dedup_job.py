@@ -128,7 +128,7 @@ class DedupJob(Job):
         try:
             return self._run(spark, args.output, work, conf)
         finally:
-            fs, path = fsspec.core.url_to_fs(output._fs_url(work))
+            fs, path = fsspec.core.url_to_fs(output.fs_url(work))
             if fs.exists(path):
                 fs.rm(path, recursive=True)
 
@@ -171,7 +171,7 @@ class DedupJob(Job):
         self._write_outputs(docs, removed, out)
         stats = self._removal_stats(removed, counts)
         stats["lsh"] = lsh_stats
-        fs, path = fsspec.core.url_to_fs(output._fs_url(out))
+        fs, path = fsspec.core.url_to_fs(output.fs_url(out))
         fs.touch(_join(path, output.SUCCESS_FILE))
         return stats
 

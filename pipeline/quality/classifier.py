@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.core.config import InputError
 from pipeline.quality.features import TOKEN_PATTERN, term_counts
+from pipeline.core.output import fs_url
 
 FEATURE_FORMS = ("raw", "l2", "idf")
 SCORE_COLUMN = "quality_score"
@@ -99,8 +100,7 @@ def score_documents(df, model_dir: str, config: dict | None = None):
 
 def model_file(model_dir: str, name: str) -> str:
     """A file of the model folder as fsspec opens it (Hadoop's s3a:// is fsspec's s3://)."""
-    path = f"{model_dir.rstrip('/')}/{name}"
-    return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
+    return fs_url(f"{model_dir.rstrip('/')}/{name}")
 
 
 def check_model_dir(model_dir: str) -> None:

@@ -14,7 +14,7 @@ import re
 import fsspec
 
 from pipeline.core.config import InputError
-from pipeline.core.output import SUCCESS_FILE
+from pipeline.core.output import SUCCESS_FILE, fs_url
 
 ARCHIVE_NAME = re.compile(r"\.(warc|wet|wat|arc)(\.gz)?$", re.IGNORECASE)
 LISTING_NAME = re.compile(r"\.paths(\.gz)?$", re.IGNORECASE)
@@ -23,10 +23,8 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def _fs(path: str):
-    # Spark writes through Hadoop's s3a connector; fsspec knows the same bucket as s3.
-    url = "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
     try:
-        return fsspec.core.url_to_fs(url)
+        return fsspec.core.url_to_fs(fs_url(path))
     except ImportError as exc:
         raise InputError(f"cannot open {path}: {exc} (install its filesystem package, e.g. s3fs)") from None
     except ValueError as exc:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.hashing import uniforms
+from pipeline.core.output import fs_url
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "webmix-tokens/1"
@@ -49,9 +50,7 @@ def shard_name(split: str, index: int) -> str:
 
 
 def fs_path(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    if url.startswith("s3a://"):
-        url = "s3://" + url[len("s3a://"):]
-    return fsspec.core.url_to_fs(url)
+    return fsspec.core.url_to_fs(fs_url(url))
 
 
 def join(folder: str, *names: str) -> str:

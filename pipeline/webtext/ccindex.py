@@ -26,6 +26,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from pipeline.readers.warc import looks_like_archive
 from pipeline.webtext.reddit import parse_date
 from pipeline.webtext.urls import surt_key, url_host
+from pipeline.core.output import fs_url
 
 log = logging.getLogger("webmix.webtext")
 
@@ -44,9 +45,6 @@ INDEX_DDL = ("url_surtkey string, url string, url_host_name string, fetch_time t
              "warc_record_id string, crawl string, subset string, error string")
 INDEX_COLUMNS = [f.name for f in INDEX_SCHEMA if f.name != "error"]
 
-
-def _fs_url(path: str) -> str:
-    return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
 
 
 def _warc_time(value: str | None) -> datetime | None:
@@ -84,7 +82,7 @@ def index_warc(path: str, crawl: str = "", record_types: frozenset[str] = frozen
     error stay: their offsets are good."""
     warcinfo: dict[str, str] = {}
     try:
-        with fsspec.open(_fs_url(path), "rb") as fh:
+        with fsspec.open(fs_url(path), "rb") as fh:
             if not looks_like_archive(fh.read(512)):
                 # warcio would take any text line for an ARC header
                 yield {"warc_filename": path, "error": "not_warc"}
@@ -213,7 +211,7 @@ class RangeReader:
         try:
             fh = self._open.get(path)
             if fh is None:
-                fh = self._open[path] = fsspec.open(_fs_url(path), "rb").open()
+                fh = self._open[path] = fsspec.open(fs_url(path), "rb").open()
             fh.seek(offset)
             data = fh.read(length)
         except FileNotFoundError:

@@ -6,11 +6,8 @@ import re
 import fsspec
 
 from pipeline.core.config import InputError
+from pipeline.core.output import fs_url
 
-
-def _fs_url(path: str) -> str:
-    # Spark speaks s3a://; fsspec knows the same bucket as s3://.
-    return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
 
 
 def list_files(inputs: list[str], suffixes: tuple[str, ...] | None = None,
@@ -22,7 +19,7 @@ def list_files(inputs: list[str], suffixes: tuple[str, ...] | None = None,
         if item.startswith(("http://", "https://")):
             found.append(item)      # a single remote file: HTTP has no listing
             continue
-        fs, path = fsspec.core.url_to_fs(_fs_url(item))
+        fs, path = fsspec.core.url_to_fs(fs_url(item))
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         if fs.isdir(path):
             names = fs.find(path)

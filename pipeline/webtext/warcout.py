@@ -15,10 +15,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.core.job import package_version
+from pipeline.core.output import fs_url
 
-
-def _fs_url(path: str) -> str:
-    return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
 
 
 def warc_date(when: datetime) -> str:
@@ -30,7 +28,7 @@ class WarcSink:
 
     def __init__(self, folder: str, name: str, software: str = "webmix"):
         self.path = folder.rstrip("/") + "/" + name
-        self.fs, self._final = fsspec.core.url_to_fs(_fs_url(self.path))
+        self.fs, self._final = fsspec.core.url_to_fs(fs_url(self.path))
         self._tmp = self._final + ".tmp"
         self.fs.makedirs(self._final.rsplit("/", 1)[0], exist_ok=True)
         self._fh = self.fs.open(self._tmp, "wb")
