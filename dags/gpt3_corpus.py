@@ -38,6 +38,8 @@ params = {
     "evals": Param("", type="string", description="an evaluation set (JSONL) to decontaminate against"),
     "model": Param("tiny", type="string", description="trainer preset (conf/model/)"),
     "max_steps": Param(300, type="integer", description="training steps"),
+    "export_tokens": Param(0, type="integer",
+                           description="tokens build_mixture exports for other trainers (0: the mixture's budget)"),
 }
 
 with DAG(
@@ -54,6 +56,7 @@ with DAG(
         run="{{ params.run_dir }}", crawl="{{ params.crawl }}", reddit="{{ params.reddit }}",
         wikipedia="{{ params.wikipedia }}", books="{{ params.books }}", evals="{{ params.evals }}",
         mixture=str(REPO / "conf" / "gpt3_mix.yaml"), model="{{ params.model }}",
+        export_tokens="{{ params.export_tokens }}",
         train_overrides=("max_steps={{ params.max_steps }}",))
     tasks = {}
     for step in steps(inputs):

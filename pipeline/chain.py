@@ -23,6 +23,7 @@ class Inputs:
     evals: str          # an evaluation set (JSONL) to decontaminate against
     mixture: str = "conf/gpt3_mix.yaml"
     model: str = "tiny"
+    export_tokens: str = "0"   # tokens build_mixture materialises for other trainers (0: the token budget)
     train_overrides: tuple[str, ...] = ()
 
 
@@ -83,7 +84,8 @@ def steps(p: Inputs) -> list[Step]:
     chain += [
         # An export for other trainers; ours streams tokens/ directly, so `train` does not wait on it.
         Step("build_mixture", "spark", "build_mixture",
-             ("--mixture", p.mixture, "--root", run, "--output", f"{run}/mixture"), tokenized),
+             ("--mixture", p.mixture, "--root", run, "--output", f"{run}/mixture",
+              f"build_mixture.tokens={p.export_tokens}"), tokenized),
         Step("train", "train", "train",
              ("--mixture", p.mixture, f"mixture.root={run}", "--model", p.model, "--out", f"{run}/train",
               "--resume", "auto", *p.train_overrides), tokenized),

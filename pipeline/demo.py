@@ -25,7 +25,7 @@ def sample_inputs(run: Path, sample: Path, max_steps: int) -> Inputs:
     return Inputs(
         run=str(run), crawl=str(sample / "crawl" / "*.warc.gz"), reddit=str(sample / "reddit" / "*.zst"),
         wikipedia=str(sample / "curated" / "wikipedia" / "dump"), books=str(sample / "curated" / "books"),
-        evals=str(sample / "eval" / "sample_eval.jsonl"),
+        evals=str(sample / "eval" / "sample_eval.jsonl"), export_tokens="1000000",
         train_overrides=(f"max_steps={max_steps}",))
 
 

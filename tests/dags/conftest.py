@@ -29,7 +29,7 @@ def chain_conf(run: Path, sample: Path) -> dict:
     return {"run_dir": str(run), "crawl": str(sample / "crawl" / "*.warc.gz"),
             "reddit": str(sample / "reddit" / "*.zst"), "wikipedia": str(sample / "curated" / "wikipedia" / "dump"),
             "books": str(sample / "curated" / "books"), "evals": str(sample / "eval" / "sample_eval.jsonl"),
-            "max_steps": MAX_STEPS}
+            "max_steps": MAX_STEPS, "export_tokens": 1_000_000}
 
 
 @pytest.fixture(scope="session")
