@@ -39,8 +39,6 @@ def airflow_env(home: Path, dags_folder: Path) -> dict[str, str]:
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[2]"}),
         "PATH": f"{PROJECT_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYSPARK_PYTHON": str(PROJECT_BIN / "python"),
-        # A broken stage should fail the test once, not three times.
-        "WEBMIX_RETRIES": os.environ.get("WEBMIX_RETRIES", "0"),
     })
     return env
 
