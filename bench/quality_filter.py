@@ -6,7 +6,8 @@ gzip per record, in --work (default runs/bench/quality_filter, never committed).
 one run:
 
   (a) pages/s of one Python process doing the same per-page work (read, extract, langid,
-      heuristics, classifier score from the exported weights, pareto keep, Parquet write),
+      heuristics, classifier score from the exported weights, pareto keep, Parquet write) through the
+      same DocumentMaker the job's workers use,
       after a warm-up file;
   (b) pages/s of the Spark job on local[2] once Spark is up (the job's own `seconds`);
   (c) the peak RSS of a Python worker (VmHWM, reported by the workers into _stats.json) for the
@@ -83,31 +84,22 @@ def baseline(files: list[str], config: dict, model_dir: str | None, out: Path) -
     import pyarrow.parquet as pq
 
     from pipeline.core.schema import DOC_ARROW_SCHEMA, docs_to_arrow
-    from pipeline.quality.sampling import keep_draws, pareto_keep
-    from pipeline.text.documents import DOC, DocumentMaker, peak_rss_kb
+    from pipeline.text.documents import DOC, SNIPPET_CHARS, DocumentMaker, peak_rss_kb
 
-    model = None
+    keep = None
     if model_dir:
-        from pipeline.quality.classifier import ExportedModel
+        from pipeline.quality.keep import QualityKeep
 
-        model = ExportedModel.load(model_dir)
-    qf = config["quality_filter"]
-    maker = DocumentMaker(config, "commoncrawl")
+        keep = QualityKeep.from_config(model_dir, config, SNIPPET_CHARS)
+    maker = DocumentMaker(config, "commoncrawl", last_step=keep.rows if keep else None)
 
     def work(paths, writer=None):
         pages = kept = 0
         for path in paths:
             for rows in maker.file_batches(path):
                 docs = [r for r in rows if r["kind"] == DOC]
-                pages += len(docs)
                 live = [r for r in docs if r["drop_reason"] is None]
-                if model is not None and live:
-                    scores = model.score_texts([r["text"] for r in live])
-                    keep = pareto_keep(keep_draws(qf["seed"], [r["id"] for r in live]), scores, qf["alpha"])
-                    for row, score in zip(live, scores):
-                        row["quality_score"] = float(score)
-                    live = [r for r, k in zip(live, keep) if k]
-                kept += len(live)
+                pages, kept = pages + len(docs), kept + len(live)
                 if writer is not None and live:
                     writer.write_batch(docs_to_arrow(live, DOC_ARROW_SCHEMA))
         return pages, kept

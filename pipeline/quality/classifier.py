@@ -90,14 +90,6 @@ def load_pipeline_model(model_dir: str):
         return _loaded[path]
 
 
-def score_documents(df, model_dir: str, config: dict | None = None):
-    """Add `quality_score` (double, P(high quality)) to a document DataFrame; keeps all its columns.
-
-    `config` is accepted for symmetry with other stages; the saved model carries its own feature
-    settings (width, feature form, text cut), so scoring always matches training."""
-    return add_scores(df, load_pipeline_model(model_dir))
-
-
 def model_file(model_dir: str, name: str) -> str:
     """A file of the model folder as fsspec opens it (Hadoop's s3a:// is fsspec's s3://)."""
     return fs_url(f"{model_dir.rstrip('/')}/{name}")

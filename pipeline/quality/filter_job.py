@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -20,6 +21,7 @@ from pyspark.sql import functions as F
 from pipeline.core.config import ConfigError, InputError
 from pipeline.core.job import Job
 from pipeline.core.schema import DOC_COLUMNS, DROP_REASON
+from pipeline.core.stats import KEPT
 from pipeline.readers.inputs import expand_inputs, is_document_folder
 from pipeline.text.documents import SNIPPET_CHARS
 
@@ -101,27 +103,27 @@ class QualityFilterJob(Job):
 
     # --- the work -------------------------------------------------------------------------------
     def run(self, spark, args: argparse.Namespace, config: dict) -> dict:
-        from pipeline.core.stats import examples, funnel, reason_counts
+        from pipeline.core.stats import examples, funnel
+        from pipeline.quality.keep import QualityKeep
         from pipeline.readers.warc_documents import STAGED_COLUMNS, file_stats, read_warc
 
         qf = config["quality_filter"]
+        # Scored in the Python workers, in the pass that extracts (see pipeline/quality/keep.py).
+        keep = QualityKeep.from_config(args.model, config, SNIPPET_CHARS) if args.model else None
         parts: list[DataFrame] = []
         read = None
         if self.paths:
-            read = read_warc(spark, self.paths, config, qf["source"])
+            read = read_warc(spark, self.paths, config, qf["source"], last_step=keep.rows if keep else None)
             parts.append(read.documents)
         for folder in self.doc_folders:
             docs = spark.read.parquet(folder).select(*DOC_COLUMNS)
-            parts.append(docs.withColumn(DROP_REASON, F.lit(None).cast("string")).select(*STAGED_COLUMNS))
+            docs = docs.withColumn(DROP_REASON, F.lit(None).cast("string")).select(*STAGED_COLUMNS)
+            if keep:
+                docs = docs.mapInArrow(keep.batches, docs.schema).persist()  # scored once: written, counted
+            parts.append(docs)
         staged = parts[0]
         for part in parts[1:]:
             staged = staged.unionByName(part)
-
-        steps = ["read", "extract", "langid", "heuristics"]
-        if args.model:
-            staged = score_and_sample(staged, args.model, config)
-            steps.append("sample")
-            staged = staged.persist()  # scored once, then written and counted
 
         kept = staged.where(F.col(DROP_REASON).isNull()).select(*DOC_COLUMNS)
         partitions = qf.get("output_partitions", 0)
@@ -129,55 +131,42 @@ class QualityFilterJob(Job):
             kept = kept.repartition(partitions, "id").sortWithinPartitions("id")
         kept.write.mode("overwrite").parquet(args.output)
 
-        counts = reason_counts(staged)
+        counts, buckets = reason_and_score_counts(staged)
         stats = {
             "inputs": {"warc_files": len(self.paths), "document_folders": self.doc_folders,
                        "model": args.model},
             "documents_in": sum(counts.values()),
             "documents_out": counts.get("kept", 0),
             "drop_reasons": dict(sorted(counts.items())),
-            "funnel": funnel(counts, steps),
+            "funnel": funnel(counts, ["read", "extract", "langid", "heuristics", *(["sample"] if keep else [])]),
             "examples": examples(staged),
         }
-        if args.model:
-            stats["scores"] = score_buckets(staged)
+        if keep:
+            stats["scores"] = buckets
             stats["alpha"], stats["seed"], stats["sample"] = qf["alpha"], qf["seed"], qf["sample"]
-            staged.unpersist()
         if read is not None:
             stats["files"] = file_stats(read.files)
+        for part in parts:
+            part.unpersist()
+        if read is not None:
             read.unpersist()
         return stats
 
 
-def score_and_sample(staged: DataFrame, model_dir: str, config: dict) -> DataFrame:
-    """Score the documents still kept; then drop with `sample:pareto` those whose Lomax draw does
-    not exceed 1 - score (unless quality_filter.sample is false)."""
-    from pipeline.quality.classifier import score_documents
-    from pipeline.quality.sampling import keep_draw_column, pareto_keep_expr
-
-    qf = config["quality_filter"]
-    columns = staged.columns
-    live = staged.where(F.col(DROP_REASON).isNull()).drop("quality_score")
-    scored = score_documents(live, model_dir, config)
-    if qf["sample"]:
-        draw = keep_draw_column("id", int(qf["seed"]))
-        keep = pareto_keep_expr(draw, F.col("quality_score"), float(qf["alpha"]))
-        scored = (scored.withColumn("_keep", keep)
-                  .withColumn(DROP_REASON, F.when(F.col("_keep"), F.lit(None).cast("string"))
-                              .otherwise(F.lit("sample:pareto")))
-                  # a dropped document keeps only a snippet, so the cached rows stay small
-                  .withColumn("text", F.when(F.col("_keep"), F.col("text"))
-                              .otherwise(F.substring("text", 1, SNIPPET_CHARS))))
-    dropped = staged.where(F.col(DROP_REASON).isNotNull())
-    return scored.select(*columns).unionByName(dropped)
-
-
-def score_buckets(staged: DataFrame) -> list[dict]:
-    """Documents and keep rate per score decile (the analysis GPT-3 used to choose alpha)."""
-    scored = staged.where(F.col("quality_score").isNotNull())
+def reason_and_score_counts(staged: DataFrame) -> tuple[dict[str, int], list[dict]]:
+    """Documents per drop reason, and per score decile with the keep rate (the analysis GPT-3 used
+    to choose alpha), from one aggregation."""
+    reason = F.coalesce(F.col(DROP_REASON), F.lit(KEPT))
     bucket = F.least(F.floor(F.col("quality_score") * 10), F.lit(9)).cast("int")
-    rows = (scored.groupBy(bucket.alias("b"))
-            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(DROP_REASON).isNull().cast("int")).alias("kept"))
-            .orderBy("b").collect())
-    return [{"score_from": r["b"] / 10, "score_to": (r["b"] + 1) / 10, "documents": int(r["n"]),
-             "kept": int(r["kept"]), "keep_rate": round(r["kept"] / r["n"], 4)} for r in rows]
+    rows = staged.groupBy(reason.alias("r"), bucket.alias("b")).count().collect()
+    counts: Counter = Counter()
+    deciles: dict[int, list[int]] = {}
+    for row in rows:
+        counts[row["r"]] += row["count"]
+        if row["b"] is not None:
+            n_kept = deciles.setdefault(row["b"], [0, 0])
+            n_kept[0] += row["count"]
+            n_kept[1] += row["count"] if row["r"] == KEPT else 0
+    buckets = [{"score_from": b / 10, "score_to": (b + 1) / 10, "documents": n, "kept": k,
+                "keep_rate": round(k / n, 4)} for b, (n, k) in sorted(deciles.items())]
+    return dict(counts), buckets

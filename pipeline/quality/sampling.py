@@ -39,16 +39,6 @@ def keep_probability(score, alpha: float) -> np.ndarray:
     return np.power(2.0 - np.asarray(score, dtype=np.float64), -alpha)
 
 
-def pareto_keep_expr(draw_col, score_col, alpha: float):
-    """The same rule as a Spark Column (boolean); a null draw or score gives false."""
-    from pyspark.sql import functions as F
-
-    draw = F.col(draw_col) if isinstance(draw_col, str) else draw_col
-    score = F.col(score_col) if isinstance(score_col, str) else score_col
-    lomax_draw = F.pow(F.lit(1.0) - draw, F.lit(-1.0 / alpha)) - F.lit(1.0)
-    return F.coalesce(lomax_draw > (F.lit(1.0) - score), F.lit(False))
-
-
 def uniform_column(id_col, seed: int, salt: str):
     """Spark Column of `pipeline.core.hashing.uniform(seed, id, salt)`, computed per Arrow batch."""
     import pandas as pd
@@ -60,8 +50,3 @@ def uniform_column(id_col, seed: int, salt: str):
         return pd.Series(uniforms(seed, ids.astype(str), salt), index=ids.index)
 
     return draw(F.col(id_col) if isinstance(id_col, str) else id_col)
-
-
-def keep_draw_column(id_col, seed: int):
-    """Spark Column of `keep_draw(seed, id)`: feed it to `pareto_keep_expr`."""
-    return uniform_column(id_col, seed, KEEP_SALT)

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline.core.schema import DROP_REASON, STAGED_ARROW_SCHEMA
-from pipeline.text.documents import DOC, FILE, KIND, READ_SPARK_DDL, STEPS, read_partition
+from pipeline.text.documents import DOC, FILE, KIND, READ_SPARK_DDL, STEPS, BatchStep, read_partition
 
 STAGED_COLUMNS = STAGED_ARROW_SCHEMA.names
 MAX_LISTED_FILES = 100
@@ -40,13 +40,14 @@ class WarcRead:
 
 
 def read_warc(spark: SparkSession, paths: list[str], config: dict, source: str,
-              persist: bool = True) -> WarcRead:
+              persist: bool = True, last_step: BatchStep | None = None) -> WarcRead:
     """Read the files, one task each. `persist` caches the rows (dropped rows hold only a snippet
-    of text) so that documents and file outcomes come from one scan."""
+    of text) so that documents and file outcomes come from one scan. `last_step` runs on every
+    batch of rows in the worker, after the heuristics (the quality filter's scoring)."""
     if not paths:
         raise ValueError("read_warc needs at least one path")
     tasks = spark.sparkContext.parallelize([(p,) for p in paths], len(paths))
-    rows = spark.createDataFrame(tasks, "path string").mapInArrow(read_partition(config, source), READ_SPARK_DDL)
+    rows = spark.createDataFrame(tasks, "path string").mapInArrow(read_partition(config, source, last_step), READ_SPARK_DDL)
     if persist:
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     return WarcRead(rows)

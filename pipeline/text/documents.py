@@ -3,7 +3,8 @@
 `DocumentMaker.file_batches(path)` reads one file (pipeline.readers.warc), extracts each HTML page
 as soon as it is read (so at most one raw page is in memory), then runs language ID and the
 heuristics on batches of `langid.batch_size` texts and yields Arrow-ready rows in the staged schema
-(documents + `drop_reason`, null = kept). The last batch of a file also carries one *file row*
+(documents + `drop_reason`, null = kept); an optional per-batch step (the quality filter's scoring,
+pipeline.quality.keep) runs last on each batch, in the same pass. The last batch of a file also carries one *file row*
 (`kind = "file"`): how the file ended (`file:<outcome>`), its record counts, the seconds each step
 took and the worker's peak memory, so `_stats.json` is computed from the data, never from
 accumulators. Rows dropped after extraction keep only a snippet of their text, so a cached
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 
@@ -29,7 +30,8 @@ DOC, FILE = "doc", "file"
 READ_ARROW_SCHEMA = STAGED_ARROW_SCHEMA.append(pa.field(KIND, pa.string()))
 READ_SPARK_DDL = STAGED_SPARK_DDL + f", {KIND} string"
 SNIPPET_CHARS = 300
-STEPS = ("read", "extract", "langid", "heuristics")
+STEPS = ("read", "extract", "langid", "heuristics", "score")
+BatchStep = Callable[[list[dict]], list[dict]]
 
 
 def peak_rss_kb() -> int:
@@ -45,11 +47,12 @@ def peak_rss_kb() -> int:
 
 
 class DocumentMaker:
-    """Per-worker state (extraction caps, compiled heuristics); the fastText model is cached by
-    pipeline.text.langid for the life of the worker."""
+    """Per-worker state (extraction caps, compiled heuristics, the optional last step); the fastText
+    model is cached by pipeline.text.langid for the life of the worker."""
 
-    def __init__(self, config: dict, source: str):
+    def __init__(self, config: dict, source: str, last_step: BatchStep | None = None):
         self.source = source
+        self.last_step = last_step
         self.settings = ReadSettings.from_config(config)
         self.caps = ExtractCaps.from_config(config["extract"])
         self.min_text_chars = int(config["extract"].get("min_text_chars", 1))
@@ -92,6 +95,10 @@ class DocumentMaker:
                         row["text"], row["digest"] = text, text_digest(text)
                 row["drop_reason"] = reason
             seconds["heuristics"] += time.perf_counter() - start
+        if self.last_step is not None:
+            start = time.perf_counter()
+            rows = self.last_step(rows)
+            seconds["score"] += time.perf_counter() - start
         for row in rows:
             if row["drop_reason"] is not None and row["text"]:
                 row["text"] = row["text"][:SNIPPET_CHARS]
@@ -129,10 +136,10 @@ class DocumentMaker:
         yield self._finish(pending, seconds) + [self._file_row(warc, seconds, documents)]
 
 
-def read_partition(config: dict, source: str):
+def read_partition(config: dict, source: str, last_step: BatchStep | None = None):
     """The mapInArrow function: batches of `path` rows in, staged rows (+ file rows) out."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        maker = DocumentMaker(config, source)
+        maker = DocumentMaker(config, source, last_step)
         for batch in batches:
             for path in batch.column("path").to_pylist():
                 for rows in maker.file_batches(path):

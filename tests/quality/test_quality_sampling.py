@@ -44,22 +44,9 @@ def test_missing_score_is_never_kept():
 
 
 @pytest.mark.spark
-def test_spark_expression_decides_like_numpy(spark):
-    from pipeline.quality.sampling import pareto_keep_expr
-
-    rng = np.random.default_rng(3)
-    draws, scores = rng.uniform(size=2000), rng.uniform(size=2000)
-    rows = [(i, float(d), float(s)) for i, (d, s) in enumerate(zip(draws, scores))] + [(2000, 0.9, None)]
-    df = spark.createDataFrame(rows, "i int, draw double, score double")
-    got = [r["keep"] for r in df.select("i", pareto_keep_expr("draw", "score", 9.0).alias("keep")).orderBy("i").collect()]
-    assert got[:-1] == pareto_keep(draws, scores, 9.0).tolist()
-    assert got[-1] is False
-
-
-@pytest.mark.spark
-def test_keep_draw_column_equals_python_draws(spark):
-    from pipeline.quality.sampling import keep_draw_column
+def test_uniform_column_equals_python_draws(spark):
+    from pipeline.quality.sampling import KEEP_SALT, uniform_column
 
     df = spark.createDataFrame([(f"id-{i}",) for i in range(50)], "id string").repartition(3)
-    got = {r["id"]: r["u"] for r in df.select("id", keep_draw_column("id", 5).alias("u")).collect()}
+    got = {r["id"]: r["u"] for r in df.select("id", uniform_column("id", 5, KEEP_SALT).alias("u")).collect()}
     assert got == {f"id-{i}": keep_draw(5, f"id-{i}") for i in range(50)}
