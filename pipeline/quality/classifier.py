@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 
 import fsspec
 import numpy as np
@@ -73,21 +72,6 @@ def add_scores(df, pipeline_model):
     if SCORE_COLUMN not in df.columns:
         columns.append(score)
     return scored.select(*columns)
-
-
-_loaded: dict[str, object] = {}
-_lock = threading.Lock()
-
-
-def load_pipeline_model(model_dir: str):
-    """The saved PipelineModel, loaded once per driver process and model folder."""
-    from pyspark.ml import PipelineModel
-
-    path = f"{model_dir.rstrip('/')}/{SPARK_MODEL_DIR}"   # Spark's own URL form (s3a:// stays)
-    with _lock:
-        if path not in _loaded:
-            _loaded[path] = PipelineModel.load(path)
-        return _loaded[path]
 
 
 def model_file(model_dir: str, name: str) -> str:

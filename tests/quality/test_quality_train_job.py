@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.quality.classifier import ExportedModel, add_scores, load_pipeline_model
+from pipeline.quality.classifier import SPARK_MODEL_DIR, ExportedModel, add_scores
 from pipeline.quality.train_job import TrainClassifierJob
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,9 @@ def test_train_on_sample_learns_and_exports(spark, quality_sample, tmp_path):
 
     # Scoring: the saved PipelineModel in Spark and the exported weights in Python agree.
     docs = spark.read.json(str(negatives)).limit(60)
-    scored = add_scores(docs, load_pipeline_model(str(out))).orderBy("id").collect()
+    from pyspark.ml import PipelineModel
+
+    scored = add_scores(docs, PipelineModel.load(str(out / SPARK_MODEL_DIR))).orderBy("id").collect()
     assert "quality_score" in scored[0].asDict() and "text" in scored[0].asDict()
     python = ExportedModel.load(str(out)).score_texts([r["text"] for r in scored])
     np.testing.assert_allclose(python, [r["quality_score"] for r in scored], atol=1e-6)
