@@ -1,19 +1,22 @@
 """The GPT-3 corpus recipe as one Airflow DAG.
 
-reddit_links -> fetch_pages -> extract_webtext; CommonCrawl extraction; ingest of curated sources;
+reddit_links -> fetch_pages -> extract_webtext; CommonCrawl extraction, mapped over shards of the
+crawl (split_crawl -> extract_commoncrawl[i] -> gather_commoncrawl); ingest of curated sources;
 train_classifier -> quality_filter; dedup (within each source, then CommonCrawl against WebText) ->
-decontaminate -> train_tokenizer -> tokenize_corpus -> build_mixture; train (in the `gpu` pool);
-report. The chain itself is pipeline/chain.py, the same list `make demo` runs.
+decontaminate -> train_tokenizer -> tokenize_corpus -> build_mixture; train -> sample (in the `gpu`
+pool); report. The chain itself is pipeline/chain.py, the same list `make demo` runs.
 
 Each Spark stage is a SparkSubmitOperator on the `spark_default` connection (local[*] by default; point
 it at YARN, Kubernetes or a standalone master to run on a cluster). The Airflow worker's PATH must
 have the project environment's `bin` first, so that `spark-submit`, `train` and `webmix` are the
 project's. A stage whose output is complete for the same configuration skips itself, so clearing a
-failed task and re-running resumes the chain without redoing finished stages.
+failed task and re-running resumes the chain without redoing finished stages; a failed shard of the
+extraction is cleared and re-run on its own.
 """
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from airflow.sdk import DAG, Param
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # pipeline.chain uses the standard library only
-from pipeline.chain import Inputs, steps  # noqa: E402
+from pipeline.chain import Inputs, shard_arguments, steps  # noqa: E402
 
 DRIVER_MEMORY = os.environ.get("WEBMIX_DRIVER_MEMORY", "2g")
 TRAIN_POOL = os.environ.get("WEBMIX_TRAIN_POOL", "gpu")
@@ -32,6 +35,8 @@ TRAIN_POOL = os.environ.get("WEBMIX_TRAIN_POOL", "gpu")
 params = {
     "run_dir": Param("/tmp/webmix-run", type="string", description="every output goes under this folder"),
     "crawl": Param("", type="string", description="CommonCrawl WARC/WET files: folder, glob or warc.paths.gz"),
+    "crawl_shards": Param(4, type="integer", minimum=1,
+                          description="CommonCrawl extraction jobs, each over its share of the crawl's files"),
     "reddit": Param("", type="string", description="Reddit submission dumps (Pushshift NDJSON)"),
     "wikipedia": Param("", type="string", description="a MediaWiki pages-articles XML dump"),
     "books": Param("", type="string", description="a folder of plain-text books"),
@@ -56,19 +61,25 @@ with DAG(
         run="{{ params.run_dir }}", crawl="{{ params.crawl }}", reddit="{{ params.reddit }}",
         wikipedia="{{ params.wikipedia }}", books="{{ params.books }}", evals="{{ params.evals }}",
         mixture=str(REPO / "conf" / "gpt3_mix.yaml"), model="{{ params.model }}",
-        export_tokens="{{ params.export_tokens }}",
+        export_tokens="{{ params.export_tokens }}", crawl_shards="{{ params.crawl_shards }}",
         train_overrides=("max_steps={{ params.max_steps }}",))
+    chain = steps(inputs)
+    split_steps = {s.shards_from for s in chain}
     tasks = {}
-    for step in steps(inputs):
+    for step in chain:
         if step.kind == "spark":
-            tasks[step.task_id] = SparkSubmitOperator(
-                task_id=step.task_id, application=str(REPO / step.script), application_args=list(step.args),
-                conn_id="spark_default", driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}")
+            spark = dict(task_id=step.task_id, application=str(REPO / step.script), conn_id="spark_default",
+                         driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}")
+            tasks[step.task_id] = (
+                SparkSubmitOperator.partial(**spark).expand(application_args=tasks[step.shards_from].output)
+                if step.shards_from else SparkSubmitOperator(**spark, application_args=list(step.args)))
         else:
-            command = " ".join([step.target if step.kind == "train" else f"webmix {step.target}", *step.args])
+            command = shlex.join(step.command) + (f" > {shlex.quote(step.stdout)}" if step.stdout else "")
+            # a splitting step's last line is the JSON list of argument lists its mapped step expands over
+            parse = {"output_processor": shard_arguments} if step.task_id in split_steps else {}
             tasks[step.task_id] = BashOperator(
                 task_id=step.task_id, bash_command=command, cwd=str(REPO),
-                pool=TRAIN_POOL if step.kind == "train" else "default_pool")
-    for step in steps(inputs):
+                pool=TRAIN_POOL if step.kind == "train" else "default_pool", **parse)
+    for step in chain:
         for upstream in step.upstream:
             tasks[upstream] >> tasks[step.task_id]

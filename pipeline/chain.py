@@ -3,9 +3,15 @@
 `make demo` (pipeline/demo.py) and the Airflow DAG (dags/gpt3_corpus.py) both build from this one
 list, so the chain is the same whichever way it is started. Standard library only: the DAG imports
 it inside Airflow's own environment, which has no pyspark of ours.
+
+One step runs once per shard of the crawl: `split_crawl` lists each shard's files and prints the
+shards' arguments, `extract_commoncrawl` runs once per shard (Airflow: dynamic task mapping; the
+demo: one after another) and `gather_commoncrawl` commits the shards as one document folder
+(pipeline/readers/crawl_shards.py).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 # Curated sources in dedup priority order: a lower one loses its near-duplicates of a higher one
@@ -25,25 +31,41 @@ class Inputs:
     model: str = "tiny"
     export_tokens: str = "0"   # tokens build_mixture materialises for other trainers (0: the token budget)
     train_overrides: tuple[str, ...] = ()
+    crawl_shards: str = "4"    # CommonCrawl extraction jobs, each over its share of the crawl's files
 
 
 @dataclass(frozen=True)
 class Step:
     task_id: str
-    kind: str                       # "spark": spark-submit pipeline/<target>.py; "train"; "webmix"
-    target: str
+    kind: str                  # "spark": spark-submit pipeline/<target>.py; else the program `train` or `webmix`
+    target: str                # the entry script, or the program's subcommand ("" for none)
     args: tuple[str, ...]
     upstream: tuple[str, ...] = ()
+    # Run once per shard: the step named here prints the shards' argument lists (shard_arguments);
+    # `args` then say what the runs do together.
+    shards_from: str = ""
+    stdout: str = ""           # a file the command's standard output is written to
 
     @property
     def script(self) -> str:
         return f"pipeline/{self.target}.py"
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The command line of a step that is not a Spark job (its program found on PATH)."""
+        return (self.kind, *((self.target,) if self.target else ()), *self.args)
+
+
+def shard_arguments(output: str) -> list[list[str]]:
+    """A splitting step's output -> one argument list per shard (the JSON on its last line)."""
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def steps(p: Inputs) -> list[Step]:
     run = p.run.rstrip("/")
     docs, dedup, curated = f"{run}/docs", f"{run}/dedup", f"{run}/curated"
     tokenizer = f"{run}/models/tokenizer"
+    cc_raw, listings = f"{docs}/cc_raw", f"{run}/crawl_shards"
     chain = [
         Step("reddit_links", "spark", "reddit_links",
              ("--input", p.reddit, "--output", f"{run}/webtext/urls", "--preset", "gpt2")),
@@ -54,17 +76,23 @@ def steps(p: Inputs) -> list[Step]:
         Step("extract_webtext", "spark", "extract_webtext",
              ("--pages", f"{run}/webtext/pages", "--urls", f"{run}/webtext/urls", "--output", f"{docs}/webtext"),
              ("fetch_pages",)),
-        Step("extract_commoncrawl", "spark", "quality_filter", ("--input", p.crawl, "--output", f"{docs}/cc_raw")),
+        # CommonCrawl extraction, one job per shard of the crawl (cc_raw/shard=NNNNN), committed as one folder.
+        Step("split_crawl", "webmix", "shards",
+             ("split", "--input", p.crawl, "--shards", p.crawl_shards, "--listings", listings, "--documents", cc_raw)),
+        Step("extract_commoncrawl", "spark", "quality_filter", ("--input", p.crawl, "--output", cc_raw),
+             ("split_crawl",), shards_from="split_crawl"),
+        Step("gather_commoncrawl", "webmix", "shards", ("gather", cc_raw, "--listings", listings),
+             ("extract_commoncrawl",)),
         Step("ingest_wikipedia", "spark", "ingest",
              ("--kind", "wikipedia", "--input", p.wikipedia, "--source", "wikipedia", "--output", f"{docs}/wikipedia")),
         Step("ingest_books", "spark", "ingest",
              ("--kind", "books", "--input", p.books, "--source", "books", "--output", f"{docs}/books")),
         Step("train_classifier", "spark", "train_classifier",
              ("--positives", f"{docs}/webtext", f"{docs}/wikipedia", f"{docs}/books",
-              "--negatives", f"{docs}/cc_raw", "--output", f"{run}/models/classifier"),
-             ("extract_webtext", "ingest_wikipedia", "ingest_books", "extract_commoncrawl")),
+              "--negatives", cc_raw, "--output", f"{run}/models/classifier"),
+             ("extract_webtext", "ingest_wikipedia", "ingest_books", "gather_commoncrawl")),
         Step("quality_filter", "spark", "quality_filter",
-             ("--input", f"{docs}/cc_raw", "--model", f"{run}/models/classifier", "--output", f"{docs}/commoncrawl"),
+             ("--input", cc_raw, "--model", f"{run}/models/classifier", "--output", f"{docs}/commoncrawl"),
              ("train_classifier",)),
         Step("dedup", "spark", "dedup",
              (*[a for s in SOURCES for a in ("--input", f"{s}={docs}/{s}")],
@@ -86,9 +114,12 @@ def steps(p: Inputs) -> list[Step]:
         Step("build_mixture", "spark", "build_mixture",
              ("--mixture", p.mixture, "--root", run, "--output", f"{run}/mixture",
               f"build_mixture.tokens={p.export_tokens}"), tokenized),
-        Step("train", "train", "train",
+        Step("train", "train", "",
              ("--mixture", p.mixture, f"mixture.root={run}", "--model", p.model, "--out", f"{run}/train",
               "--resume", "auto", *p.train_overrides), tokenized),
-        Step("report", "webmix", "report", (run,), ("build_mixture", "train")),
+        Step("sample", "train", "sample",
+             ("--checkpoint", f"{run}/train", "--prompt", "The", "--max-tokens", "60", "--num-samples", "3"),
+             ("train",), stdout=f"{run}/train/samples.txt"),
+        Step("report", "webmix", "report", (run,), ("build_mixture", "sample")),
     ]
     return chain

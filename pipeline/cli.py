@@ -2,6 +2,7 @@
 
     webmix sample OUT_DIR      write the embedded sample data (crawl WARCs, Reddit dump, curated text)
     webmix report RUN_DIR      render the run report (HTML) from _stats.json files and trainer metrics
+    webmix shards split|gather split a crawl into per-shard listings; commit the shards' outputs as one
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 COMMANDS = {
     "sample": ("pipeline.sample.cli", "write the embedded sample data set"),
     "report": ("pipeline.report.cli", "render the HTML run report of a run directory"),
+    "shards": ("pipeline.readers.crawl_shards", "run the CommonCrawl extraction as one job per shard"),
 }
 
 

@@ -4,7 +4,8 @@ in local mode; ends with a trained tiny GPT, a few samples from it and the HTML 
     python -m pipeline.demo --out runs/demo
 
 Each stage is the same `spark-submit pipeline/<stage>.py` a user or the Airflow DAG runs, so a stage
-whose output is complete for the same configuration is skipped on a second run.
+whose output is complete for the same configuration is skipped on a second run. The CommonCrawl
+extraction runs once per shard of the crawl, the shards one after another.
 """
 from __future__ import annotations
 
@@ -13,20 +14,21 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from pipeline.chain import Inputs, Step, steps
+from pipeline.chain import Inputs, Step, shard_arguments, steps
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def sample_inputs(run: Path, sample: Path, max_steps: int) -> Inputs:
+def sample_inputs(run: Path, sample: Path, max_steps: int, crawl_shards: int) -> Inputs:
     return Inputs(
         run=str(run), crawl=str(sample / "crawl" / "*.warc.gz"), reddit=str(sample / "reddit" / "*.zst"),
         wikipedia=str(sample / "curated" / "wikipedia" / "dump"), books=str(sample / "curated" / "books"),
         evals=str(sample / "eval" / "sample_eval.jsonl"), export_tokens="1000000",
-        train_overrides=(f"max_steps={max_steps}",))
+        train_overrides=(f"max_steps={max_steps}",), crawl_shards=str(crawl_shards))
 
 
 def command(step: Step, driver_memory: str, master: str) -> list[str]:
@@ -34,14 +36,18 @@ def command(step: Step, driver_memory: str, master: str) -> list[str]:
         # A session builder's memory setting is ignored under spark-submit: the flag must be here.
         return [str(BIN / "spark-submit"), "--master", master, "--driver-memory", driver_memory,
                 str(REPO_ROOT / step.script), *step.args]
-    return [str(BIN / step.target if step.kind == "train" else BIN / "webmix"),
-            *([] if step.kind == "train" else [step.target]), *step.args]
+    program, *args = step.command
+    return [str(BIN / program), *args]
 
 
-def run_step(argv: list[str], env: dict) -> None:
-    completed = subprocess.run(argv, cwd=REPO_ROOT, env=env)
+def run_step(argv: list[str], env: dict, capture: bool = False) -> str:
+    """Run one command; its standard output is returned (and echoed) when captured."""
+    completed = subprocess.run(argv, cwd=REPO_ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE if capture else None)
     if completed.returncode != 0:
         raise SystemExit(f"demo: stage failed ({completed.returncode}): {' '.join(argv)}")
+    print(completed.stdout or "", end="", flush=True)
+    return completed.stdout or ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="sample-data seed")
     parser.add_argument("--max-steps", type=int, default=300, help="training steps of the tiny GPT")
+    parser.add_argument("--crawl-shards", type=int, default=2,
+                        help="CommonCrawl extraction jobs, run one after another (default 2)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="2g")
     args = parser.parse_args(argv)
@@ -64,19 +72,22 @@ def main(argv: list[str] | None = None) -> int:
 
         generate(str(sample), seed=args.seed)
     print(f"[demo] sample data in {sample}", flush=True)
-    chain = steps(sample_inputs(run, sample, args.max_steps))
+    chain = steps(sample_inputs(run, sample, args.max_steps, args.crawl_shards))
+    split_steps = {s.shards_from for s in chain}
+    shards: dict[str, list[list[str]]] = {}   # splitting step -> each shard's arguments
     for number, step in enumerate(chain, 1):
         began = time.perf_counter()
-        run_step(command(step, args.driver_memory, args.master), env)
+        # a mapped step runs once per shard, one after another here (Airflow runs them side by side)
+        runs = [replace(step, args=tuple(a)) for a in shards[step.shards_from]] if step.shards_from else [step]
+        for each in runs:
+            output = run_step(command(each, args.driver_memory, args.master), env,
+                              capture=bool(step.stdout) or step.task_id in split_steps)
+        if step.stdout:
+            Path(step.stdout).write_text(output)
+        if step.task_id in split_steps:
+            shards[step.task_id] = shard_arguments(output)
         print(f"[demo] {number}/{len(chain)} {step.task_id} done in {time.perf_counter() - began:.0f}s",
               flush=True)
-        if step.task_id == "train":
-            samples = subprocess.run(
-                [str(BIN / "train"), "sample", "--checkpoint", str(run / "train"), "--prompt", "The",
-                 "--max-tokens", "60", "--num-samples", "3"], cwd=REPO_ROOT, env=env,
-                capture_output=True, text=True)
-            (run / "train" / "samples.txt").write_text(samples.stdout)
-            print(samples.stdout, flush=True)
     print(f"[demo] finished in {time.perf_counter() - start:.0f}s; report: {run / 'report.html'}")
     return 0
 

@@ -94,7 +94,8 @@ def collect(root: str | Path) -> RunData:
     for stats_path in sorted(root.rglob(STATS_FILE)):   # stages run by hand into the same folder
         folder = stats_path.parent
         stats = load_json(stats_path)
-        if folder.resolve() not in seen and isinstance(stats, dict) and "job" in stats:
+        inside_chain_output = not seen.isdisjoint(folder.resolve().parents)   # a shard of a sharded output
+        if folder.resolve() not in seen and not inside_chain_output and isinstance(stats, dict) and "job" in stats:
             data.stages.append(Stage(stats["job"], _rel(folder, root), stats, (folder / SUCCESS_FILE).exists()))
 
     classifier = data.stage("train_classifier")

@@ -81,6 +81,7 @@ class DagRunResult:
     states: dict[str, str | None] = field(default_factory=dict)   # task id -> state of the last run
     log: Path | None = None
     durations: dict[str, float | None] = field(default_factory=dict)  # task id -> seconds
+    mapped: dict[str, int] = field(default_factory=dict)   # mapped task id -> instances
 
     def failed(self) -> list[str]:
         return [t for t, s in self.states.items() if s != "success"]
@@ -97,8 +98,8 @@ def dag_test(env: dict, dag_id: str, log: Path, conf: dict | None = None, timeou
     began = time.perf_counter()
     done = airflow(env, *args, log=log, timeout=timeout)
     seconds = time.perf_counter() - began
-    states, durations = task_states(env, dag_id)
-    return DagRunResult(done.returncode, seconds, states, log, durations)
+    states, durations, mapped = task_states(env, dag_id)
+    return DagRunResult(done.returncode, seconds, states, log, durations, mapped)
 
 
 STATES_SCRIPT = textwrap.dedent("""
@@ -109,32 +110,37 @@ STATES_SCRIPT = textwrap.dedent("""
     with create_session() as session:
         run = session.scalars(select(DagRun).where(DagRun.dag_id == sys.argv[1])
                               .order_by(DagRun.id.desc()).limit(1)).first()
-        states, durations = {}, {}
+        states, durations, mapped = {}, {}, {}
         if run is not None:
             for ti in session.scalars(select(TaskInstance).where(TaskInstance.dag_id == sys.argv[1],
                                                                   TaskInstance.run_id == run.run_id)):
-                states[ti.task_id] = getattr(ti.state, "value", ti.state)
-                durations[ti.task_id] = ti.duration
-    print("STATES " + json.dumps([states, durations]))
+                state = getattr(ti.state, "value", ti.state)
+                if ti.map_index >= 0:
+                    mapped[ti.task_id] = mapped.get(ti.task_id, 0) + 1
+                # a mapped task is as good as its worst instance; its seconds are theirs summed
+                if states.get(ti.task_id, "success") == "success":
+                    states[ti.task_id] = state
+                durations[ti.task_id] = (durations.get(ti.task_id) or 0) + (ti.duration or 0)
+    print("STATES " + json.dumps([states, durations, mapped]))
 """)
 
 
-def task_states(env: dict, dag_id: str) -> tuple[dict[str, str | None], dict[str, float | None]]:
-    """(state, seconds) of every task of the DAG's latest run."""
+def task_states(env: dict, dag_id: str) -> tuple[dict[str, str | None], dict[str, float | None], dict[str, int]]:
+    """State and seconds of every task of the DAG's latest run, and the instances of each mapped task."""
     done = subprocess.run([str(AIRFLOW_PYTHON), "-c", STATES_SCRIPT, dag_id], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=300)
     for line in done.stdout.splitlines():
         if line.startswith("STATES "):
-            states, durations = json.loads(line[len("STATES "):])
-            return states, durations
+            states, durations, mapped = json.loads(line[len("STATES "):])
+            return states, durations, mapped
     raise RuntimeError(f"could not read task states: {done.stderr[-2000:]}")
 
 
 def task_log(home: Path, dag_id: str, task_id: str, combined: Path | None = None) -> str:
-    """The text of a task's latest attempt: its log file under AIRFLOW_HOME/logs, else its part of
-    the combined `dags test` output (tasks run one after another there, each announced by a
-    "[DAG TEST] running task <TaskInstance: DAG.TASK ..." line)."""
-    logs = sorted((home / "logs").glob(f"dag_id={dag_id}/run_id=*/task_id={task_id}/attempt=*.log"),
+    """The text of a task's latest attempt (of any instance of a mapped task): its log file under
+    AIRFLOW_HOME/logs, else its part of the combined `dags test` output (tasks run one after another
+    there, each announced by a "[DAG TEST] running task <TaskInstance: DAG.TASK ..." line)."""
+    logs = sorted((home / "logs").glob(f"dag_id={dag_id}/run_id=*/task_id={task_id}/**/attempt=*.log"),
                   key=lambda p: (p.stat().st_mtime, p.name))
     if logs:
         return logs[-1].read_text(errors="replace")

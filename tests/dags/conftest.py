@@ -23,13 +23,14 @@ def pytest_collection_modifyitems(items):
 
 
 MAX_STEPS = 20
+CRAWL_SHARDS = 2   # the sample's four WARC files: two extraction jobs of two files each
 
 
 def chain_conf(run: Path, sample: Path) -> dict:
     return {"run_dir": str(run), "crawl": str(sample / "crawl" / "*.warc.gz"),
             "reddit": str(sample / "reddit" / "*.zst"), "wikipedia": str(sample / "curated" / "wikipedia" / "dump"),
             "books": str(sample / "curated" / "books"), "evals": str(sample / "eval" / "sample_eval.jsonl"),
-            "max_steps": MAX_STEPS, "export_tokens": 1_000_000}
+            "max_steps": MAX_STEPS, "export_tokens": 1_000_000, "crawl_shards": CRAWL_SHARDS}
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +58,9 @@ def chain_run(tmp_path_factory) -> af.DagRunResult:
     log = base / "airflow.log"
     af.prepare(env, log)
     prepared = time.perf_counter() - began
-    result = af.dag_test(env, "gpt3_corpus", log, conf=chain_conf(run, sample), timeout=CHAIN_TIMEOUT_S)
-    result.run_dir, result.home = run, home
+    conf = chain_conf(run, sample)
+    result = af.dag_test(env, "gpt3_corpus", log, conf=conf, timeout=CHAIN_TIMEOUT_S)
+    result.run_dir, result.home, result.conf = run, home, conf
     print(f"\n[chain] sample + airflow db: {prepared:.0f}s; dags test gpt3_corpus: {result.seconds:.0f}s; "
           f"log {log}", flush=True)
     return result

@@ -32,6 +32,8 @@ def test_every_task_of_the_chain_succeeds(chain_run):
     assert set(chain_run.states) == expected, _explain(chain_run)
     assert chain_run.failed() == [], _explain(chain_run)
     assert chain_run.returncode == 0, _explain(chain_run)
+    # the extraction ran as one mapped task instance per shard
+    assert chain_run.mapped == {"extract_commoncrawl": chain_run.conf["crawl_shards"]}, chain_run.mapped
 
 
 def test_chain_outputs_are_committed(chain_run):
@@ -40,5 +42,11 @@ def test_chain_outputs_are_committed(chain_run):
                    "dedup", "curated", "tokens/commoncrawl", "mixture"):
         assert (run / folder / "_SUCCESS").exists(), folder
         assert (run / folder / "_stats.json").exists(), folder
+    shards = sorted(p.name for p in (run / "docs" / "cc_raw").iterdir() if p.is_dir())
+    assert len(shards) >= 2 and all(s.startswith("shard=") for s in shards), shards
+    for shard in shards:
+        assert (run / "docs" / "cc_raw" / shard / "_SUCCESS").exists(), shard
+    assert json.loads((run / "docs" / "cc_raw" / "_stats.json").read_text())["shards"] == shards
     assert (run / "train" / "metrics.jsonl").exists()
+    assert (run / "train" / "samples.txt").read_text().strip(), "the sample task wrote no samples"
     assert (run / "report.html").exists()

@@ -1,5 +1,6 @@
 """The DAG folder loads in Airflow's own environment, and gpt3_corpus is exactly pipeline.chain's
-steps: the same task ids, the same dependencies, the same operators and arguments."""
+steps: the same task ids, the same dependencies, the same operators and arguments, the CommonCrawl
+extraction mapped over the shards the splitting task lists."""
 from __future__ import annotations
 
 import json
@@ -20,13 +21,16 @@ LOAD_SCRIPT = textwrap.dedent("""
     dag = bag.dags.get("gpt3_corpus")
     tasks = {}
     for task in (dag.tasks if dag else []):
+        kwargs = task.partial_kwargs if task.is_mapped else vars(task)
         tasks[task.task_id] = {
-            "upstream": sorted(task.upstream_task_ids), "operator": type(task).__name__,
-            "pool": task.pool, "retries": task.retries,
-            "application": getattr(task, "application", None),
-            "application_args": getattr(task, "application_args", None),
-            "conn_id": getattr(task, "conn_id", getattr(task, "_conn_id", None)),
-            "bash_command": getattr(task, "bash_command", None)}
+            "upstream": sorted(task.upstream_task_ids), "operator": task.task_type,
+            "pool": task.pool, "retries": task.retries, "mapped": task.is_mapped,
+            "expand": ({k: repr(v) for k, v in task.expand_input.value.items()} if task.is_mapped else None),
+            "application": kwargs.get("application"),
+            "application_args": kwargs.get("application_args"),
+            "conn_id": kwargs.get("conn_id", kwargs.get("_conn_id")),
+            "bash_command": kwargs.get("bash_command"),
+            "output_processor": getattr(kwargs.get("output_processor"), "__name__", None)}
     print("DAGBAG " + json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
                                   "dag_ids": sorted(bag.dag_ids), "tasks": tasks,
                                   "params": sorted(dag.params) if dag else []}))
@@ -62,20 +66,37 @@ def test_operators_follow_the_step_kinds(dagbag):
     tasks = dagbag["tasks"]
     for step in chain:
         task = tasks[step.task_id]
+        assert task["mapped"] == bool(step.shards_from), step.task_id
+        assert task["retries"] >= 1
         if step.kind == "spark":
             assert task["operator"] == "SparkSubmitOperator", step.task_id
             assert task["conn_id"] == "spark_default"
             assert task["application"] == str(af.REPO_ROOT / step.script)
-            assert task["application_args"] and len(task["application_args"]) == len(step.args), step.task_id
-            assert task["retries"] >= 1
+            if not step.shards_from:
+                assert task["application_args"] and len(task["application_args"]) == len(step.args), step.task_id
         else:
             assert task["operator"] == "BashOperator", step.task_id
-    assert tasks["train"]["pool"] == "gpu"
+    assert tasks["train"]["pool"] == tasks["sample"]["pool"] == "gpu"
     assert tasks["train"]["bash_command"].startswith("train --mixture ")
+    assert tasks["sample"]["bash_command"].startswith("train sample --checkpoint ")
+    assert tasks["sample"]["bash_command"].endswith("/train/samples.txt'")
     assert tasks["report"]["bash_command"].startswith("webmix report ")
 
 
+def test_extraction_is_mapped_over_the_crawl_shards(dagbag):
+    tasks = dagbag["tasks"]
+    split, extract = tasks["split_crawl"], tasks["extract_commoncrawl"]
+    assert split["bash_command"].startswith("webmix shards split --input ")
+    assert split["output_processor"] == "shard_arguments"     # its JSON last line, parsed for expand()
+    assert extract["expand"] == {"application_args": "XComArg(<Task(BashOperator): split_crawl>)"}
+    assert extract["upstream"] == ["split_crawl"]
+    assert tasks["gather_commoncrawl"]["upstream"] == ["extract_commoncrawl"]
+    assert "gather_commoncrawl" in tasks["train_classifier"]["upstream"]
+
+
 def test_paths_are_dag_params(dagbag):
-    assert {"run_dir", "crawl", "reddit", "wikipedia", "books", "evals", "max_steps"} <= set(dagbag["params"])
-    args = " ".join(dagbag["tasks"]["extract_commoncrawl"]["application_args"])
-    assert "{{ params.crawl }}" in args and "{{ params.run_dir }}" in args
+    assert {"run_dir", "crawl", "crawl_shards", "reddit", "wikipedia", "books", "evals",
+            "max_steps"} <= set(dagbag["params"])
+    split = dagbag["tasks"]["split_crawl"]["bash_command"]
+    for param in ("crawl", "crawl_shards", "run_dir"):
+        assert f"'{{{{ params.{param} }}}}" in split, param
