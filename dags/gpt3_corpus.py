@@ -30,6 +30,9 @@ sys.path.insert(0, str(REPO))  # pipeline.chain uses the standard library only
 from pipeline.chain import Inputs, shard_arguments, steps  # noqa: E402
 
 DRIVER_MEMORY = os.environ.get("WEBMIX_DRIVER_MEMORY", "2g")
+# C1-only JIT for the driver JVM (pipeline/core/spark.py, LOCAL_JVM_OPTIONS: on local[*] the driver
+# is the executor, and C2 compilation took CPU the Python workers need). Empty: leave the cluster's own.
+DRIVER_JAVA_OPTIONS = os.environ.get("WEBMIX_DRIVER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
 TRAIN_POOL = os.environ.get("WEBMIX_TRAIN_POOL", "gpu")
 
 params = {
@@ -69,7 +72,8 @@ with DAG(
     for step in chain:
         if step.kind == "spark":
             spark = dict(task_id=step.task_id, application=str(REPO / step.script), conn_id="spark_default",
-                         driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}")
+                         driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}",
+                         conf={"spark.driver.extraJavaOptions": DRIVER_JAVA_OPTIONS} if DRIVER_JAVA_OPTIONS else None)
             tasks[step.task_id] = (
                 SparkSubmitOperator.partial(**spark).expand(application_args=tasks[step.shards_from].output)
                 if step.shards_from else SparkSubmitOperator(**spark, application_args=list(step.args)))

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.chain import Inputs, Step, shard_arguments, steps
+from pipeline.core.spark import LOCAL_JVM_OPTIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -34,7 +35,8 @@ def sample_inputs(run: Path, sample: Path, max_steps: int, crawl_shards: int) ->
 def command(step: Step, driver_memory: str, master: str) -> list[str]:
     if step.kind == "spark":
         # A session builder's memory setting is ignored under spark-submit: the flag must be here.
-        return [str(BIN / "spark-submit"), "--master", master, "--driver-memory", driver_memory,
+        local = ["--driver-java-options", LOCAL_JVM_OPTIONS] if master.startswith("local") else []
+        return [str(BIN / "spark-submit"), "--master", master, "--driver-memory", driver_memory, *local,
                 str(REPO_ROOT / step.script), *step.args]
     program, *args = step.command
     return [str(BIN / program), *args]
