@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,10 +88,10 @@ def generate_corpus(root: Path, docs: int, dup_fraction: float) -> None:
 def subset(corpus: Path, docs: int) -> Path:
     """A folder with the first `docs` documents (links to the corpus files)."""
     folder = corpus.parent / f"subset-{docs}"
-    folder.mkdir(exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     for f in sorted(corpus.glob("*.parquet"))[: -(-docs // PER_FILE)]:
-        if not (folder / f.name).exists():
-            os.symlink(f, folder / f.name)
+        os.symlink(f.resolve(), folder / f.name)
     return folder
 
 
@@ -151,9 +152,10 @@ def worker_mllib(corpus: Path, out: Path) -> None:
     out.write_text(json.dumps({"seconds": time.perf_counter() - start, "pairs": pairs}))
 
 
-def run_job(corpus: Path, out: Path, spark_env: dict) -> dict:
+def run_job(corpus: Path, out: Path, spark_env: dict, preset: str = "fineweb", *overrides: str) -> dict:
     cmd = [str(REPO / ".venv/bin/spark-submit"), "--master", "local[2]", "--driver-memory", "6g",
-           str(REPO / "pipeline/dedup.py"), "--input", f"synthetic={corpus}", "--output", str(out), "--force"]
+           str(REPO / "pipeline/dedup.py"), "--input", f"synthetic={corpus}", "--output", str(out), "--force",
+           "--preset", preset, *overrides]
     wall, peak, _ = measure(cmd, spark_env)
     stats = json.loads((out / "_stats.json").read_text())
     return {"wall": wall, "seconds": stats["seconds"], "peak": peak, "stats": stats}
@@ -177,7 +179,9 @@ def main() -> None:
     parser.add_argument("--dup-fraction", type=float, default=0.1)
     parser.add_argument("--sizes", default="50000,100000,200000",
                         help="corpus sizes for the job's growth curve (capped at --docs)")
-    parser.add_argument("--skip", default="", help="comma-separated: datasketch, mllib")
+    parser.add_argument("--custom-threshold", type=float, default=0.7,
+                        help="estimated-Jaccard threshold of the 20x5-band run")
+    parser.add_argument("--skip", default="", help="comma-separated: custom (the 20x5-band run), datasketch, mllib")
     parser.add_argument("--workdir", help="keep the corpus and outputs here (default: a temporary folder)")
     parser.add_argument("--worker", choices=["datasketch", "mllib"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -205,6 +209,13 @@ def main() -> None:
     print(f"job: {job['seconds']:.1f}s (wall {job['wall']:.1f}s), removed "
           f"{job['stats']['removed_total']}", flush=True)
     skip = set(filter(None, args.skip.split(",")))
+    if "custom" not in skip:
+        # more, shorter bands (20 x 5, conf/pipeline.yaml's custom preset): the recall of a join
+        custom = run_job(corpus, work / "job-custom", spark_env, "custom",
+                         f"dedup.presets.custom.threshold={args.custom_threshold}")
+        rows[f"webmix dedup.py, 20x5 bands, >= {args.custom_threshold} (local[2])"] = (custom["seconds"], custom["peak"],
+                                                          recall_of_job(work / "job-custom", high))
+        print(f"job, 20x5 bands: {custom['seconds']:.1f}s", flush=True)
     if "datasketch" not in skip:
         out = work / "datasketch.json"
         _, peak, _ = measure([sys.executable, __file__, "--worker", "datasketch", "--corpus", str(corpus),
