@@ -31,6 +31,7 @@ class Inputs:
     model: str = "tiny"
     export_tokens: str = "0"   # tokens build_mixture materialises for other trainers (0: the token budget)
     train_overrides: tuple[str, ...] = ()
+    classifier_overrides: tuple[str, ...] = ()
     crawl_shards: str = "4"    # CommonCrawl extraction jobs, each over its share of the crawl's files
 
 
@@ -89,7 +90,7 @@ def steps(p: Inputs) -> list[Step]:
              ("--kind", "books", "--input", p.books, "--source", "books", "--output", f"{docs}/books")),
         Step("train_classifier", "spark", "train_classifier",
              ("--positives", f"{docs}/webtext", f"{docs}/wikipedia", f"{docs}/books",
-              "--negatives", cc_raw, "--output", f"{run}/models/classifier"),
+              "--negatives", cc_raw, "--output", f"{run}/models/classifier", *p.classifier_overrides),
              ("extract_webtext", "ingest_wikipedia", "ingest_books", "gather_commoncrawl")),
         Step("quality_filter", "spark", "quality_filter",
              ("--input", cc_raw, "--model", f"{run}/models/classifier", "--output", f"{docs}/commoncrawl"),
