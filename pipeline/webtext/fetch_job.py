@@ -84,37 +84,30 @@ def _read_captures(batches: Iterator[pa.RecordBatch], out_dir: str, run: str, se
 
     part = TaskContext.get().partitionId()
     reader = RangeReader(settings, user_agent)
-    sink: WarcSink | None = None
     rows: list[dict] = []
     logged: set[tuple[str, str]] = set()
     try:
-        for batch in batches:
-            for cap in batch.to_pylist():
-                row = {"url": cap["url"], "url_surtkey": cap["url_surtkey"], "host": cap["host"],
-                       "via": "ccindex", "fetched_url": cap["capture_url"], "http_status": cap["fetch_status"],
-                       "fetch_time": cap["fetch_time"], "attempts": 1}
-                data, reason = reader.read(cap["warc_filename"], cap["warc_record_offset"],
-                                           cap["warc_record_length"])
-                record_id = None
-                if data is not None:
-                    record_id, reason = check_record(data, cap["url_surtkey"])
-                if reason:
-                    if (reason, cap["warc_filename"]) not in logged:     # once per file and reason
-                        logged.add((reason, cap["warc_filename"]))
-                        log.warning("fetch_pages: %s at %s offset %s (%s)", reason, cap["warc_filename"],
-                                    cap["warc_record_offset"], cap["url"])
-                    rows.append({**row, "drop_reason": f"fetch:{reason}"})
-                    continue
-                sink = sink or WarcSink(out_dir + "/warc", f"{run}-{part:05d}.warc.gz")
-                offset, length = sink.write_raw(data)
-                rows.append({**row, "warc_filename": sink.path, "warc_record_offset": offset,
-                             "warc_record_length": length, "warc_record_id": _strip_id(record_id)})
-        if sink is not None:
-            sink.commit()
-    except BaseException:
-        if sink is not None:
-            sink.abort()
-        raise
+        with WarcSink(out_dir + "/warc", f"{run}-{part:05d}.warc.gz") as sink:
+            for batch in batches:
+                for cap in batch.to_pylist():
+                    row = {"url": cap["url"], "url_surtkey": cap["url_surtkey"], "host": cap["host"],
+                           "via": "ccindex", "fetched_url": cap["capture_url"], "http_status": cap["fetch_status"],
+                           "fetch_time": cap["fetch_time"], "attempts": 1}
+                    data, reason = reader.read(cap["warc_filename"], cap["warc_record_offset"],
+                                               cap["warc_record_length"])
+                    record_id = None
+                    if data is not None:
+                        record_id, reason = check_record(data, cap["url_surtkey"])
+                    if reason:
+                        if (reason, cap["warc_filename"]) not in logged:     # once per file and reason
+                            logged.add((reason, cap["warc_filename"]))
+                            log.warning("fetch_pages: %s at %s offset %s (%s)", reason, cap["warc_filename"],
+                                        cap["warc_record_offset"], cap["url"])
+                        rows.append({**row, "drop_reason": f"fetch:{reason}"})
+                        continue
+                    offset, length = sink.write_raw(data)
+                    rows.append({**row, "warc_filename": sink.path, "warc_record_offset": offset,
+                                 "warc_record_length": length, "warc_record_id": _strip_id(record_id)})
     finally:
         reader.close()
     if rows:
@@ -154,11 +147,10 @@ def _crawl_partition(batches: Iterator[pa.RecordBatch], out_dir: str, run: str,
             links[row["url"]] = row
     if not links:
         return
-    sink: WarcSink | None = None
+    sink = WarcSink(out_dir + "/warc", f"{run}-{part:05d}.warc.gz")
     rows: list[dict] = []
 
     def record(result: FetchResult) -> None:
-        nonlocal sink
         link = links[result.url]
         row = {"url": result.url, "url_surtkey": link["url_surtkey"], "host": link["host"], "via": "http",
                "fetched_url": result.final_url, "http_status": result.status,
@@ -166,7 +158,6 @@ def _crawl_partition(batches: Iterator[pa.RecordBatch], out_dir: str, run: str,
                "drop_reason": f"fetch:{result.reason}" if result.reason else None}
         if result.reason is None and result.response is not None:
             response = result.response
-            sink = sink or WarcSink(out_dir + "/warc", f"{run}-{part:05d}.warc.gz")
             offset, length, record_id = sink.write_exchange(
                 result.final_url, response.request_line, response.request_headers, response.status_line,
                 response.stored_headers(), response.body, result.fetched_at, response.ip)
@@ -183,16 +174,10 @@ def _crawl_partition(batches: Iterator[pa.RecordBatch], out_dir: str, run: str,
             failures.append(exc)
             raise
 
-    try:
+    with sink:
         Crawler(settings).crawl(sorted(links), on_result=record_safely)
         if failures:
             raise failures[0]      # Spark retries the task whole; its file is written again
-        if sink is not None:
-            sink.commit()
-    except BaseException:
-        if sink is not None:
-            sink.abort()
-        raise
 
     rows.sort(key=lambda r: r["url"])
     for start in range(0, len(rows), 5000):

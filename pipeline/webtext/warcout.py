@@ -28,14 +28,28 @@ class WarcSink:
 
     def __init__(self, folder: str, name: str, software: str = "webmix"):
         self.path = folder.rstrip("/") + "/" + name
+        self.name, self.software = name, software
         self.fs, self._final = fsspec.core.url_to_fs(fs_url(self.path))
         self._tmp = self._final + ".tmp"
+        self._fh = self._writer = None    # opened by the first record: a task without pages writes nothing
+        self.records = 0
+
+    def __enter__(self) -> "WarcSink":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """Commit when the block ends normally; remove the half file when it raises."""
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def _open(self) -> None:
         self.fs.makedirs(self._final.rsplit("/", 1)[0], exist_ok=True)
         self._fh = self.fs.open(self._tmp, "wb")
         self._writer = WARCWriter(self._fh, gzip=True)
-        self.records = 0
-        info = self._writer.create_warcinfo_record(name, {
-            "software": f"{software} {package_version()}", "format": "WARC File Format 1.1"})
+        info = self._writer.create_warcinfo_record(self.name, {
+            "software": f"{self.software} {package_version()}", "format": "WARC File Format 1.1"})
         self._writer.write_record(info)
 
     def tell(self) -> int:
@@ -46,6 +60,8 @@ class WarcSink:
         uncompressed record becomes one gzip member, so the file stays gzip-per-record."""
         if record_bytes[:2] != b"\x1f\x8b":
             record_bytes = gzip.compress(record_bytes)
+        if self._fh is None:
+            self._open()
         offset = self.tell()
         self._fh.write(record_bytes)
         self.records += 1
@@ -55,6 +71,8 @@ class WarcSink:
                        status_line: str, response_headers: list[tuple[str, str]], body: bytes,
                        when: datetime, ip: str | None) -> tuple[int, int, str]:
         """A request record and its response record; returns the response's (offset, length, id)."""
+        if self._fh is None:
+            self._open()
         date = warc_date(when)
         extra = {"WARC-Date": date}
         if ip:
@@ -76,6 +94,8 @@ class WarcSink:
 
     def commit(self) -> str | None:
         """Close and publish the file; None (and no file) when no page was written."""
+        if self._fh is None:
+            return None
         self._fh.close()
         if self.records == 0:
             self.fs.rm(self._tmp)
@@ -86,6 +106,8 @@ class WarcSink:
         return self.path
 
     def abort(self) -> None:
+        if self._fh is None:
+            return
         try:
             self._fh.close()
             self.fs.rm(self._tmp)
