@@ -5,10 +5,14 @@ The real enwiki excerpt (206 pages) is repeated `--copies` times with new page i
 multistream dump (Wikimedia's layout; streams of 50 pages by default, where Wikimedia writes 100,
 so that two workers can share a dump this small evenly); several tasks share the one file.
 The loop reads the same byte ranges one after another through the same `task_rows` and writes the
-kept documents as the job does (Arrow batches, zstd Parquet); the job is `IngestJob.run` (parse,
-clean, write Parquet, count drop reasons) on an already started session.
+kept documents as the job's tasks do (the same `write_staged`: Arrow batches, zstd Parquet, reason
+counts); the job is `IngestJob.run` (parse, clean, write Parquet, count drop reasons) on an already
+started session. A third contender, the same tasks shared by two plain processes, shows what two
+cores give this work here at all. Contenders alternate for `--rounds` rounds and the figures are
+medians: this VM's cores change speed by up to a third between minutes, and one core alone runs
+faster than both together.
 
-    .venv/bin/python bench/ingest.py [--copies 8] [--streams-per-task 4] [--work /tmp/ingest-bench]
+    .venv/bin/python bench/ingest.py [--copies 8] [--streams-per-task 4] [--rounds 3] [--work /tmp/ingest-bench]
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import bz2
 import os
 import re
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -53,21 +58,39 @@ def build_dump(realdata: Path, copies: int, pages_per_stream: int, path: Path) -
 
 
 def loop(tasks: list, section: dict, out: Path) -> int:
-    """The job's work without Spark: the same rows, Arrow batches and zstd Parquet of kept documents."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    """The job's work without Spark: each task's rows in Arrow batches, its kept documents into its
+    zstd Parquet part file (the same `write_staged` the job's tasks call), committed at the end."""
+    from pipeline.core import task_output
+    from pipeline.readers.read_plan import batched
 
-    from pipeline.core.schema import DOC_ARROW_SCHEMA, DROP_REASON
-    from pipeline.readers.corpus import batched
+    task_output.clear(str(out))
+    written = [task_output.write_staged(batched(wikipedia.task_rows(task, "wikipedia", section),
+                                                section["batch_rows"]), str(out), index, "loop")
+               for index, task in enumerate(tasks)]
+    task_output.commit(str(out), [w for w in written if w["temp"]])
+    return sum(w["rows"] for w in written)
 
-    kept = 0
-    with pq.ParquetWriter(str(out), DOC_ARROW_SCHEMA, compression="zstd") as writer:
-        for task in tasks:
-            for batch in batched(wikipedia.task_rows(task, "wikipedia", section), section["batch_rows"]):
-                docs = batch.filter(pc.is_null(batch.column(DROP_REASON))).select(DOC_ARROW_SCHEMA.names)
-                kept += docs.num_rows
-                writer.write_batch(docs)
-    return kept
+
+def pool_loop(tasks: list, section: dict, out: Path, processes: int) -> int:
+    """The loop's work shared by plain worker processes (no Spark): what two cores give this work
+    on this machine, the ceiling of any engine here."""
+    from multiprocessing import get_context
+
+    from pipeline.core import task_output
+
+    task_output.clear(str(out))
+    with get_context("fork").Pool(processes) as pool:
+        written = pool.starmap(_write_task, [(task, section, str(out), i) for i, task in enumerate(tasks)],
+                               chunksize=1)
+    task_output.commit(str(out), [w for w in written if w["temp"]])
+    return sum(w["rows"] for w in written)
+
+
+def _write_task(task, section: dict, out: str, index: int) -> dict:
+    from pipeline.core import task_output
+    from pipeline.readers.read_plan import batched
+    rows = wikipedia.task_rows(task, "wikipedia", section)
+    return task_output.write_staged(batched(rows, section["batch_rows"]), out, index, f"pool-{index}")
 
 
 def main() -> int:
@@ -80,6 +103,9 @@ def main() -> int:
     parser.add_argument("--streams-per-task", type=int, default=4,
                         help="bz2 streams per task on average (tiny tasks measure Spark's per-task "
                              "cost, about 70 ms of CPU here, not the engine)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of (loop, two processes, job); the ratio is of the medians, since a "
+                             "core's speed here varies by up to a third from one minute to the next")
     parser.add_argument("--work", default="/tmp/ingest-bench")
     args = parser.parse_args()
 
@@ -95,32 +121,52 @@ def main() -> int:
     print(f"dump: {pages} pages in {streams} streams, {dump.stat().st_size / 1e6:.1f} MB bz2, "
           f"{len(tasks)} byte ranges (tasks)")
 
-    load_before = os.getloadavg()[0]
-    start, cpu_start = time.perf_counter(), time.process_time()
-    kept = loop(tasks, section, work / "loop.parquet")
-    loop_seconds, loop_cpu = time.perf_counter() - start, time.process_time() - cpu_start
-
     from pipeline.core.spark import get_spark
-    spark = get_spark("ingest-bench", master="local[2]", conf={"spark.ui.enabled": "false"})
+    spark = get_spark("ingest-bench", master="local[2]",
+                      conf={"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
     spark.range(4, numPartitions=2).mapInArrow(lambda it: it, "id long").count()  # start workers
     job = IngestJob()
     job_args = job.parser().parse_args(["--kind", "wikipedia", "--input", str(dump),
                                         "--output", str(work / "out")])
-    start = time.perf_counter()
-    stats = job.run(spark, job_args, config)
-    job_seconds = time.perf_counter() - start
-    spark.stop()
-    assert stats["documents_in"] == pages and stats["documents_out"] == kept, (stats, kept)
 
-    loop_rate, job_rate = pages / loop_seconds, pages / job_seconds
-    print(f"{'':28}{'seconds':>10}{'pages/s':>10}")
-    print(f"{'single-process loop':28}{loop_seconds:10.1f}{loop_rate:10.1f}")
-    print(f"{'Spark job, local[2]':28}{job_seconds:10.1f}{job_rate:10.1f}")
-    print(f"speed-up: {job_rate / loop_rate:.2f}x (goal >= 1.7x); {kept} articles kept of {pages} pages")
+    def run_job() -> int:
+        stats = job.run(spark, job_args, config)
+        assert stats["documents_in"] == pages, stats
+        return stats["documents_out"]
+
+    contenders = {
+        "single-process loop": lambda: loop(tasks, section, work / "loop"),
+        "2 processes, no Spark": lambda: pool_loop(tasks, section, work / "pool", 2),
+        "Spark job, local[2]": run_job,
+    }
+    load_before = os.getloadavg()[0]
+    seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    kept_counts: set[int] = set()
+    for _ in range(args.rounds):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            kept = run()
+            seconds[name].append(time.perf_counter() - start)
+            kept_counts.add(kept)
+    spark.stop()
+    assert len(kept_counts) == 1, kept_counts    # every contender kept the same articles
+    kept = kept_counts.pop()
+
+    loop_s = statistics.median(seconds["single-process loop"])
+    print(f"{'':24}{'median s':>10}{'pages/s':>10}{'vs loop':>9}   each round (s)")
+    for name, values in seconds.items():
+        median = statistics.median(values)
+        print(f"{name:24}{median:10.1f}{pages / median:10.1f}{loop_s / median:8.2f}x   "
+              + " ".join(f"{v:.1f}" for v in values))
+    job_s = statistics.median(seconds["Spark job, local[2]"])
+    pool_s = statistics.median(seconds["2 processes, no Spark"])
+    per_round = [lo / jo for lo, jo in zip(seconds["single-process loop"], seconds["Spark job, local[2]"])]
+    print(f"speed-up (medians): {loop_s / job_s:.2f}x (goal >= 1.7x), rounds "
+          + " ".join(f"{r:.2f}x" for r in per_round) + f"; {kept} articles kept of {pages} pages")
+    print(f"the job reaches {pool_s / job_s:.0%} of what two plain processes reach on this machine")
     # On a shared machine the figure means little: with the kernel's autogroup scheduling a busy
     # machine gives this whole session (loop, JVM and workers alike) one fair share of the CPUs.
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before / "
-          f"{os.getloadavg()[0]:.1f} after; the loop got {loop_cpu / loop_seconds:.0%} of one CPU")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after")
     return 0
 
 

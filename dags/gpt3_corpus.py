@@ -34,6 +34,9 @@ DRIVER_MEMORY = os.environ.get("WEBMIX_DRIVER_MEMORY", "2g")
 # is the executor, and C2 compilation took CPU the Python workers need). Empty: leave the cluster's own.
 DRIVER_JAVA_OPTIONS = os.environ.get("WEBMIX_DRIVER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
 TRAIN_POOL = os.environ.get("WEBMIX_TRAIN_POOL", "gpu")
+# How many extraction shards of one run may run at once. On local[*] each spark-submit takes every
+# core, so on one machine they run one after another; raise it where spark_default is a cluster.
+SHARD_CONCURRENCY = int(os.environ.get("WEBMIX_SHARD_CONCURRENCY", "1"))
 
 params = {
     "run_dir": Param("/tmp/webmix-run", type="string", description="every output goes under this folder"),
@@ -75,7 +78,8 @@ with DAG(
                          driver_memory=DRIVER_MEMORY, name=f"webmix-{step.task_id}",
                          conf={"spark.driver.extraJavaOptions": DRIVER_JAVA_OPTIONS} if DRIVER_JAVA_OPTIONS else None)
             tasks[step.task_id] = (
-                SparkSubmitOperator.partial(**spark).expand(application_args=tasks[step.shards_from].output)
+                SparkSubmitOperator.partial(**spark, max_active_tis_per_dagrun=SHARD_CONCURRENCY)
+                .expand(application_args=tasks[step.shards_from].output)
                 if step.shards_from else SparkSubmitOperator(**spark, application_args=list(step.args)))
         else:
             command = shlex.join(step.command) + (f" > {shlex.quote(step.stdout)}" if step.stdout else "")

@@ -25,6 +25,7 @@ DOC_SPARK_DDL = (
 
 # Rows a stage computes before deciding: the document plus why it was dropped (null = kept).
 DROP_REASON = "drop_reason"
+KEPT = "kept"     # how reason counts name the rows without a drop reason
 STAGED_SPARK_DDL = DOC_SPARK_DDL + f", {DROP_REASON} string"
 STAGED_ARROW_SCHEMA = DOC_ARROW_SCHEMA.append(pa.field(DROP_REASON, pa.string()))
 

@@ -1,15 +1,14 @@
 """Statistics computed from the data: every row carries a `drop_reason` (null = kept), named
-`step:reason`; counts come from one aggregation over that column, never from accumulators, which
-double-count retried and speculative tasks."""
+`step:reason`; counts come from one aggregation over that column (or, where tasks write their own
+files, from what each successful attempt returns: pipeline/core/task_output.py), never from
+accumulators, which double-count retried and speculative tasks."""
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
-from pipeline.core.schema import DROP_REASON
-
-KEPT = "kept"
+from pipeline.core.schema import DROP_REASON, KEPT
 
 
 def reason_counts(df: DataFrame, column: str = DROP_REASON) -> dict[str, int]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from pipeline.readers.corpus import (BadRecordLog, FileTask, document, dropped, list_tasks,
-                                     read_text_file, run_tasks)
+from pipeline.readers.corpus import BadRecordLog, FileTask, document, dropped, list_tasks, read_text_file
+from pipeline.readers.read_plan import ReadPlan, row_plan
 
 STEP = "books"
 START_MARKERS = re.compile(
@@ -116,8 +116,8 @@ def book_rows(task: FileTask, source: str, section: dict) -> Iterator[dict]:
     bad.close()
 
 
-def read_books(spark, specs: list[str], source: str, config: dict):
-    """Folders (or files, globs) of plain-text books -> staged document rows, one task per book."""
+def plan_books(specs: list[str], source: str, config: dict) -> ReadPlan:
+    """Folders (or files, globs) of plain-text books -> a ReadPlan of staged document rows, one task per book."""
     section = config["ingest"]
     tasks = list_tasks(specs, section["split_bytes"], kinds=("txt",))
-    return run_tasks(spark, tasks, lambda t: book_rows(t, source, section), section["batch_rows"])
+    return row_plan(tasks, lambda t: book_rows(t, source, section), section["batch_rows"])

@@ -18,7 +18,8 @@ import fsspec
 
 from pipeline.core.config import InputError
 from pipeline.curated import mediawiki, wikitext
-from pipeline.readers.corpus import BadRecordLog, document, dropped, parse_date, run_tasks
+from pipeline.readers.corpus import BadRecordLog, document, dropped, parse_date
+from pipeline.readers.read_plan import ReadPlan, row_plan
 
 log = logging.getLogger("webmix.curated.wikipedia")
 
@@ -137,8 +138,8 @@ def task_rows(task: DumpTask, source: str, section: dict) -> Iterator[dict]:
     bad.close()
 
 
-def read_wikipedia(spark, specs: list[str], source: str, config: dict):
-    """MediaWiki dumps -> staged document rows (document + drop_reason), one task per byte range."""
+def plan_wikipedia(specs: list[str], source: str, config: dict) -> ReadPlan:
+    """MediaWiki dumps -> a ReadPlan of staged document rows, one task per byte range."""
     section = config["ingest"]
     tasks = plan_tasks(specs, section["wikipedia_split_bytes"])
-    return run_tasks(spark, tasks, lambda t: task_rows(t, source, section), section["batch_rows"])
+    return row_plan(tasks, lambda t: task_rows(t, source, section), section["batch_rows"])

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from pipeline.readers.corpus import (BadRecordLog, FileTask, document, dropped, list_tasks,
-                                     read_text_file, run_tasks)
+from pipeline.readers.corpus import BadRecordLog, FileTask, document, dropped, list_tasks, read_text_file
+from pipeline.readers.read_plan import ReadPlan, row_plan
 
 STEP = "wikitext2"
 TITLE = re.compile(r"^ = ([^=].*?) = $")
@@ -85,7 +85,7 @@ def article_rows(task: FileTask, source: str, section: dict) -> Iterator[dict]:
     bad.close()
 
 
-def read_wikitext2(spark, specs: list[str], source: str, config: dict):
+def plan_wikitext2(specs: list[str], source: str, config: dict) -> ReadPlan:
     section = config["ingest"]
     tasks = list_tasks(specs, section["split_bytes"], kinds=("txt",))
-    return run_tasks(spark, tasks, lambda t: article_rows(t, source, section), section["batch_rows"])
+    return row_plan(tasks, lambda t: article_rows(t, source, section), section["batch_rows"])

@@ -3,11 +3,14 @@ Parquet, folders of .txt files, and stage outputs already in the document schema
 
     df = read_corpus(spark, ["data/positives/", "more.jsonl.gz"], "webtext", config, text_field="text")
     docs = kept(df)                        # the documents; `reason_counts(df)` gives the drop reasons
+    plan_corpus([...], "webtext", config).write(spark, "curated/webtext")   # tasks write the Parquet
 
 The driver only lists files and peeks at the first records of each spec, so a wrong field name fails
 before any Spark job with one line naming the fields it did find (InputError). Each file (or byte range
-of a large uncompressed JSONL file) is one task, read inside the executor that owns it and emitted as
-Arrow batches in the staged document schema (document + `drop_reason`, null = kept). A bad record
+of a large uncompressed JSONL file, or Parquet file of a document folder) is one task, read inside
+the executor that owns it and emitted as Arrow batches in the staged document schema (document +
+`drop_reason`, null = kept): as a DataFrame (`read_corpus`), or written by the task itself
+(`ReadPlan.write`, the ingest job). A bad record
 never stops the job: it becomes a row with text null and a named reason (`read:not_json`,
 `read:missing_text`, `read:not_utf8`, `read:empty_file`, `read:truncated`, `read:unreadable`),
 logged once with its file and position. Ids are stable: the id field when given, else
@@ -26,11 +29,13 @@ from typing import Any, Callable, Iterable, Iterator
 
 import fsspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.config import InputError
 from pipeline.core.hashing import text_digest
-from pipeline.core.schema import (DOC_COLUMNS, DROP_REASON, STAGED_ARROW_SCHEMA, STAGED_SPARK_DDL,
-                                  docs_to_arrow, empty_doc)
+from pipeline.core.schema import DOC_ARROW_SCHEMA, DOC_COLUMNS, DROP_REASON, docs_to_arrow, empty_doc
+from pipeline.core.task_output import parquet_files
+from pipeline.readers.read_plan import ReadPlan, batched
 
 log = logging.getLogger("webmix.readers.corpus")
 
@@ -81,10 +86,11 @@ def _suffixes(name: str) -> tuple[str, str | None]:
     return "", compression
 
 
-def _is_doc_folder(fs, path: str) -> bool:
-    if not fs.exists(path.rstrip("/") + "/_SUCCESS"):
+def _is_doc_folder(spec: str) -> bool:
+    fs, root = fsspec.core.url_to_fs(spec)
+    if not fs.exists(root.rstrip("/") + "/_SUCCESS"):
         return False
-    parts = sorted(p for p in fs.find(path) if p.endswith(".parquet"))
+    parts = parquet_files(spec)
     if not parts:
         return False
     import pyarrow.parquet as pq
@@ -105,8 +111,11 @@ def list_tasks(specs: Iterable[str], split_bytes: int = DEFAULTS["split_bytes"],
         fs, root = fsspec.core.url_to_fs(spec)
         protocol = spec.split("://", 1)[0] + "://" if "://" in spec else ""
         if fs.isdir(root):
-            if "docs" in kinds and _is_doc_folder(fs, root):
-                tasks.append(FileTask(spec, os.path.basename(root.rstrip("/")), "docs"))
+            if "docs" in kinds and _is_doc_folder(spec):
+                name = os.path.basename(root.rstrip("/"))
+                for path in parquet_files(spec):
+                    url = protocol + path if protocol and "://" not in path else path
+                    tasks.append(FileTask(url, name + path[len(root.rstrip("/")):], "docs"))
                 continue
             base = os.path.dirname(root.rstrip("/"))
             paths = sorted(fs.find(root))
@@ -393,44 +402,32 @@ def task_rows(task: FileTask, source: str, opts: dict) -> Iterator[dict]:
         yield dropped(f"{task.rel}@{task.start}", f"{STEP}:unreadable", source, {"file": task.rel})
 
 
-# --- Spark plumbing shared by every curated reader --------------------------------------------
+# --- document folders, and a whole corpus -------------------------------------------------------
 
-def batched(rows: Iterable[dict], size: int, schema: pa.Schema = STAGED_ARROW_SCHEMA
-            ) -> Iterator[pa.RecordBatch]:
-    chunk: list[dict] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield docs_to_arrow(chunk, schema)
-            chunk = []
-    if chunk:
-        yield docs_to_arrow(chunk, schema)
-
-
-def run_tasks(spark, tasks: list, rows_of: Callable[[Any], Iterable[dict]], batch_rows: int):
-    """One Spark partition per task; each runs `rows_of(task)` in its executor and emits Arrow
-    batches in the staged document schema. `tasks` and `rows_of` travel in the closure."""
-    if not tasks:
-        raise InputError("no input files to read")
-
-    def map_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for index in batch.column(0).to_pylist():
-                yield from batched(rows_of(tasks[index]), batch_rows)
-
-    return (spark.range(0, len(tasks), numPartitions=len(tasks))
-            .mapInArrow(map_partition, STAGED_SPARK_DDL))
+def read_docs(task: FileTask, source: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """One Parquet file of a stage output already in the document schema, as is (its own `source`
+    kept where set), in the staged schema."""
+    import pyarrow.parquet as pq
+    try:
+        with fsspec.open(task.path, "rb") as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_rows, columns=DOC_COLUMNS):
+                docs = pa.Table.from_batches([batch]).cast(DOC_ARROW_SCHEMA)
+                docs = docs.set_column(DOC_COLUMNS.index("source"), "source",
+                                       pc.fill_null(docs.column("source"), source))
+                staged = docs.append_column(DROP_REASON, pa.nulls(docs.num_rows, pa.string()))
+                yield from staged.to_batches()
+    except (OSError, pa.ArrowException) as exc:
+        log.warning("%s: unreadable: %r", task.rel, exc)
+        yield docs_to_arrow([dropped(f"{task.rel}@0", f"{STEP}:unreadable", source, {"file": task.rel})])
 
 
-def read_corpus(spark, specs: list[str], source: str, config: dict | None = None, *,
+def plan_corpus(specs: list[str], source: str, config: dict | None = None, *,
                 text_field: str = "text", id_field: str | None = None, url_field: str | None = None,
                 date_field: str | None = None, txt_mode: str = "file",
-                formats: tuple[str, ...] = ("jsonl", "parquet", "txt", "docs")):
-    """JSONL / Parquet / .txt folders / document-schema folders -> a DataFrame in the staged document
-    schema (document columns + `drop_reason`, null = kept). Filter with `kept(df)`; count with
-    `pipeline.core.stats.reason_counts(df)`. `formats` limits which files a folder contributes.
-    Raises InputError (before any Spark job) when an input is missing or a named field is absent
-    from the first records."""
+                formats: tuple[str, ...] = ("jsonl", "parquet", "txt", "docs")) -> ReadPlan:
+    """JSONL / Parquet / .txt folders / document-schema folders -> a ReadPlan. `formats` limits
+    which files a folder contributes. Raises InputError (before any Spark job) when an input is
+    missing or a named field is absent from the first records."""
     if txt_mode not in ("file", "blocks"):
         raise InputError(f"txt_mode must be 'file' or 'blocks', got {txt_mode!r}")
     opts = settings(config)
@@ -438,27 +435,20 @@ def read_corpus(spark, specs: list[str], source: str, config: dict | None = None
     check_fields(tasks, text_field, id_field, url_field, date_field)
     opts.update(text_field=text_field, id_field=id_field, url_field=url_field,
                 date_field=date_field, txt_mode=txt_mode)
-    frames = []
-    passthrough = [t for t in tasks if t.kind == "docs"]
-    readable = [t for t in tasks if t.kind != "docs"]
-    if readable:
-        frames.append(run_tasks(spark, readable, lambda t: task_rows(t, source, opts),
-                                opts["batch_rows"]))
-    for task in passthrough:
-        frames.append(_passthrough(spark, task.path, source))
-    df = frames[0]
-    for frame in frames[1:]:
-        df = df.unionByName(frame)
-    return df
+    batch_rows = opts["batch_rows"]
+
+    def batches_of(task: FileTask) -> Iterable[pa.RecordBatch]:
+        if task.kind == "docs":
+            return read_docs(task, source, batch_rows)
+        return batched(task_rows(task, source, opts), batch_rows)
+
+    return ReadPlan(tasks, batches_of)
 
 
-def _passthrough(spark, path: str, source: str):
-    """A stage output already in the document schema: read as is (its own source kept when set)."""
-    from pyspark.sql import functions as F
-    df = spark.read.parquet(path)
-    cols = [F.coalesce(F.col("source"), F.lit(source)).alias("source") if c == "source" else F.col(c)
-            for c in DOC_COLUMNS]
-    return df.select(*cols, F.lit(None).cast("string").alias(DROP_REASON))
+def read_corpus(spark, specs: list[str], source: str, config: dict | None = None, **fields):
+    """`plan_corpus(...)` as a DataFrame of staged rows: `kept(df)` are the documents,
+    `reason_counts(df)` the drop reasons."""
+    return plan_corpus(specs, source, config, **fields).staged(spark)
 
 
 def kept(df):
@@ -466,5 +456,5 @@ def kept(df):
     return df.where(df[DROP_REASON].isNull()).select(*DOC_COLUMNS)
 
 
-__all__ = ["read_corpus", "kept", "list_tasks", "check_fields", "FileTask", "run_tasks", "batched",
-           "document", "dropped", "decode", "parse_date", "BadRecordLog"]
+__all__ = ["read_corpus", "plan_corpus", "kept", "list_tasks", "check_fields", "FileTask", "document",
+           "dropped", "decode", "parse_date", "BadRecordLog"]

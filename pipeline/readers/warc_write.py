@@ -1,6 +1,7 @@
 """Write HTML pages as WARC response records (warcio), gzip per record by default.
 
-Used to build benchmark crawls and test fixtures from real pages; the pipeline itself only reads.
+Used to build benchmark crawls and test fixtures from real pages. The fetcher's own output, request
+and response pairs committed by rename, is pipeline/webtext/warcout.py, on the same warcio writer.
 """
 from __future__ import annotations
 

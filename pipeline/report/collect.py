@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pipeline.chain import SOURCES, Inputs, steps
 from pipeline.core.output import STATS_FILE, SUCCESS_FILE
-
-KEPT = "kept"
+from pipeline.core.schema import KEPT
 OUTPUT_FLAGS = ("--output", "--out")
 
 

@@ -17,6 +17,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.core.hashing import hash64
+from pipeline.readers.warc_write import warc_date
 from pipeline.sample import junk
 from pipeline.sample.documents import Document, recombined, rng_for
 from pipeline.sample.pages import article_page, error_page, plain_page
@@ -257,10 +258,6 @@ def _record_id(seed: int, *parts: object) -> str:
     return f"<urn:uuid:{uuid.UUID(int=value)}>"
 
 
-def _warc_date(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def capture_order(pages: list[Page], seed: int) -> list[Page]:
     """The crawl order: shuffled by the seed, second captures last."""
     rng = rng_for(seed, "order")
@@ -285,7 +282,7 @@ def write_warcs(crawl_dir, pages: list[Page], seed: int, n_files: int) -> tuple[
         writer.write_record(writer.create_warc_record(
             "", "warcinfo", payload=io.BytesIO(info), warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Record-ID": info_id, "WARC-Filename": name,
-                               "WARC-Date": _warc_date(CRAWL_START)}))
+                               "WARC-Date": warc_date(CRAWL_START)}))
         for position in range(index * per_file, min(len(ordered), (index + 1) * per_file)):
             page = ordered[position]
             when = CRAWL_START + timedelta(seconds=97 * position) + (timedelta(days=30) if page.recapture else timedelta())
@@ -303,7 +300,7 @@ def _write_capture(writer: WARCWriter, page: Page, seed: int, when: datetime, in
         ("Host", page.host), ("User-Agent", "webmix-sample/1.0 (+https://example.org/webmix)"),
         ("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"), ("Accept-Encoding", "gzip")],
         is_http_request=True)
-    common = {"WARC-Date": _warc_date(when), "WARC-Warcinfo-ID": info_id, "WARC-IP-Address": ip}
+    common = {"WARC-Date": warc_date(when), "WARC-Warcinfo-ID": info_id, "WARC-IP-Address": ip}
     writer.write_record(writer.create_warc_record(
         page.url, "request", payload=io.BytesIO(b""), http_headers=request,
         warc_headers_dict={**common, "WARC-Record-ID": request_id}))
@@ -318,7 +315,7 @@ def _write_capture(writer: WARCWriter, page: Page, seed: int, when: datetime, in
     writer.write_record(writer.create_warc_record(
         page.url, "response", payload=io.BytesIO(page.body), http_headers=response,
         warc_headers_dict={**common, "WARC-Record-ID": response_id, "WARC-Concurrent-To": request_id}))
-    return {"warc_file": name, "record_id": response_id, "url": page.url, "date": _warc_date(when),
+    return {"warc_file": name, "record_id": response_id, "url": page.url, "date": warc_date(when),
             "kind": page.kind, "lang": page.lang, "status": page.status, "mime": page.mime,
             "expected_keep": page.expected_keep, "drop_by": page.drop_by,
             "duplicate_of": page.duplicate_of, "in_eval": page.in_eval, "title": page.title}

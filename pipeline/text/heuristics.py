@@ -14,7 +14,6 @@ only applied to English documents.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Iterable

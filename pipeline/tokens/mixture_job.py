@@ -23,7 +23,8 @@ from pipeline.core.job import Job
 from pipeline.tokens import bpe
 from pipeline.tokens.exports import LlmcWriter, MegatronWriter
 from pipeline.tokens.packing import Interleave, SourceStream
-from pipeline.tokens.shards import MANIFEST_FILE, TEMP_DIR, TRAIN, commit, join, write_json
+from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, join, mark_success
+from pipeline.tokens.shards import MANIFEST_FILE, TRAIN, write_json
 
 SECTION = "build_mixture"
 FORMATS = ("parquet", "llmc", "megatron")
@@ -118,8 +119,6 @@ example:
         return [args.mixture, mixture.tokenizer, *(s.path for s in mixture.sources)]
 
     def run(self, spark, args, config) -> dict:
-        from pyspark import TaskContext
-
         from training.data import source_specs
         from training.mixture import format_table, resolve_table
 
@@ -132,15 +131,11 @@ example:
         specs = source_specs(mixture, TRAIN)
         tasks = plan(weights, total_rows, section["rows_per_shard"])
         output, seed, vocab = os.path.abspath(args.output), mixture.seed, mixture.vocab_size
-        if os.path.exists(output):
-            import shutil
-            shutil.rmtree(output)
-        os.makedirs(output)
+        clear(output)
 
         def run_task(task):
-            attempt = f"attempt-{TaskContext.get().taskAttemptId()}"
             return write_shard(task, specs=specs, weights=weights, seed=seed, row_len=block + 1, output=output,
-                               formats=formats, vocab_size=vocab, attempt=attempt)
+                               formats=formats, vocab_size=vocab, attempt=attempt_name())
 
         entries = [e for shard in spark.sparkContext.parallelize(tasks, len(tasks)).map(run_task).collect()
                    for e in shard]
@@ -159,7 +154,7 @@ example:
             "table": table, "shards": files,
         }
         write_json(join(output, MANIFEST_FILE), manifest)
-        open(os.path.join(output, "_SUCCESS"), "wb").close()
+        mark_success(output)
         print(format_table(table, total_rows * block))
         return {"rows": total_rows, "tokens": total_rows * block, "shards": len(tasks),
                 "rows_per_source": rows_per_source, "warnings": mixture.warnings}

@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 from pipeline.core.config import InputError
 from pipeline.core.hashing import hash64
 from pipeline.tokens import bpe
-from pipeline.tokens.shards import (VALIDATION, flat_tokens, join, open_parquet, order_keys, parquet_files,
-                                    read_manifest)
+from pipeline.core.task_output import join, parquet_files
+from pipeline.tokens.shards import VALIDATION, flat_tokens, open_parquet, order_keys, read_manifest
 
 TOKENS, TEXT = "tokens", "text"
 

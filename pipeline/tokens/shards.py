@@ -16,17 +16,15 @@ import json
 import posixpath
 from typing import Iterable
 
-import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.hashing import uniforms
-from pipeline.core.output import fs_url
+from pipeline.core.task_output import fs_path, join
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "webmix-tokens/1"
-TEMP_DIR = "_temporary"
 TRAIN, VALIDATION = "train", "validation"
 SHARD_PREFIX = {TRAIN: "train", VALIDATION: "valid"}
 ORDER_SALT = "order"
@@ -47,14 +45,6 @@ def order_keys(seed: int, ids: Iterable[str]) -> np.ndarray:
 
 def shard_name(split: str, index: int) -> str:
     return f"{SHARD_PREFIX[split]}-{index:05d}.parquet"
-
-
-def fs_path(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    return fsspec.core.url_to_fs(fs_url(url))
-
-
-def join(folder: str, *names: str) -> str:
-    return posixpath.join(folder.rstrip("/"), *names)
 
 
 class ShardWriter:
@@ -110,19 +100,6 @@ class ShardWriter:
                 "tokens": sum(g["tokens"] for g in self.row_groups), "row_groups": self.row_groups}
 
 
-def commit(output: str, written: list[dict]) -> list[dict]:
-    """Move each task's file from `_temporary/` to its final name, then drop `_temporary/`.
-    `written` holds one entry per file of a successful attempt: {temp, file, ...stats}."""
-    fs, root = fs_path(output)
-    shards = []
-    for entry in sorted(written, key=lambda e: e["file"]):
-        fs.mv(join(root, entry["temp"]), join(root, entry["file"]))
-        shards.append({k: v for k, v in entry.items() if k != "temp"})
-    if fs.exists(join(root, TEMP_DIR)):
-        fs.rm(join(root, TEMP_DIR), recursive=True)
-    return shards
-
-
 def write_json(url: str, data: dict) -> None:
     fs, path = fs_path(url)
     with fs.open(path, "w") as fh:
@@ -136,14 +113,6 @@ def read_manifest(folder: str) -> dict | None:
         return None
     with fs.open(path, "r") as fh:
         return json.load(fh)
-
-
-def parquet_files(folder: str) -> list[str]:
-    """The Parquet files of a folder in name order, Spark's bookkeeping files left out."""
-    fs, root = fs_path(folder)
-    names = [p for p in fs.find(root) if p.endswith(".parquet")
-             and not any(part.startswith(("_", ".")) for part in p[len(root):].split("/") if part)]
-    return sorted(names)
 
 
 def open_parquet(path: str) -> pq.ParquetFile:

@@ -23,8 +23,10 @@ from pipeline.core.config import InputError
 from pipeline.core.config import section as config_section
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.tokens.shards import (MANIFEST_FILE, MANIFEST_FORMAT, TEMP_DIR, TRAIN, VALIDATION, ShardWriter,
-                                    commit, fs_path, join, order_keys, parquet_files, shard_name, write_json)
+from pipeline.core.task_output import (TEMP_DIR, attempt_name, clear, commit, fs_path, join, mark_success,
+                                        parquet_files)
+from pipeline.tokens.shards import (MANIFEST_FILE, MANIFEST_FORMAT, TRAIN, VALIDATION, ShardWriter, order_keys,
+                                    shard_name, write_json)
 
 log = logging.getLogger("webmix.tokens")
 SECTION = "tokenize_corpus"
@@ -101,16 +103,8 @@ def finish(output: str, entries: list[dict], *, source: str, tokenizer_path: str
         "row_groups": sum(len(s["row_groups"]) for s in shards),
     }
     write_json(join(output, MANIFEST_FILE), manifest)
-    with fs.open(join(root, "_SUCCESS"), "wb"):
-        pass
+    mark_success(output)
     return manifest
-
-
-def clear_output(output: str) -> None:
-    fs, root = fs_path(output)
-    if fs.exists(root):
-        fs.rm(root, recursive=True)
-    fs.makedirs(root, exist_ok=True)
 
 
 def tokenize_local(table: pa.Table, output: str, tokenizer_path: str, *, source: str = "local", seed: int = 1234,
@@ -120,7 +114,7 @@ def tokenize_local(table: pa.Table, output: str, tokenizer_path: str, *, source:
     keys = order_keys(seed, ids)
     order = np.array(sorted(range(len(ids)), key=lambda i: (keys[i], ids[i])), dtype=np.int64)
     table = table.select(["id", "text"]).take(pa.array(order)).append_column("key", pa.array(keys[order]))
-    clear_output(output)
+    clear(output)
     with open(bpe.resolve_path(tokenizer_path), encoding="utf-8") as fh:
         tokenizer_json = fh.read()
     entries = []
@@ -145,9 +139,8 @@ def _key_batches(seed: int):
 def _writer_task(output, tokenizer_bc, validation_fraction, row_group_tokens):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
-        ctx = TaskContext.get()
-        entries = write_partition(batches, output=output, partition=ctx.partitionId(),
-                                  attempt=f"attempt-{ctx.taskAttemptId()}", tokenizer_json=tokenizer_bc.value,
+        entries = write_partition(batches, output=output, partition=TaskContext.get().partitionId(),
+                                  attempt=attempt_name(), tokenizer_json=tokenizer_bc.value,
                                   validation_fraction=validation_fraction, row_group_tokens=row_group_tokens)
         rows = [{**e, "row_groups": json.dumps(e["row_groups"])} for e in entries]
         yield pa.RecordBatch.from_pylist(rows, schema=WRITTEN_SCHEMA)
@@ -202,7 +195,7 @@ example:
         shards = section["shards"] or docs.rdd.getNumPartitions()
         with open(bpe.resolve_path(args.tokenizer), encoding="utf-8") as fh:
             tokenizer_bc = spark.sparkContext.broadcast(fh.read())
-        clear_output(args.output)
+        clear(args.output)
         keyed = docs.mapInArrow(_key_batches(seed), "id string, text string, key double")
         ordered = keyed.repartitionByRange(shards, "key", "id").sortWithinPartitions("key", "id")
         written = ordered.mapInArrow(_writer_task(args.output, tokenizer_bc, fraction, section["row_group_tokens"]),

@@ -9,7 +9,6 @@ same sample and the same order, so the same tokenizer, whatever the input partit
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Iterator
 
 import pyarrow as pa
@@ -19,7 +18,7 @@ from pipeline.core.config import section as config_section
 from pipeline.core.hashing import uniforms
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.tokens.shards import fs_path, parquet_files
+from pipeline.core.task_output import fs_path, mark_success, parquet_files
 
 SECTION = "tokenizer"
 
@@ -30,10 +29,6 @@ def _sample_keys(seed: int):
             keys = uniforms(seed, batch.column("id").to_pylist(), "tokenizer")
             yield pa.RecordBatch.from_arrays([batch.column("text"), pa.array(keys)], names=["text", "key"])
     return add
-
-
-def _mark_success(folder: str) -> None:
-    open(os.path.join(folder, "_SUCCESS"), "wb").close()
 
 
 class TrainTokenizerJob(Job):
@@ -80,7 +75,7 @@ examples:
         if section["gpt2_vocab"]:
             tok = bpe.from_gpt2_files(section["gpt2_vocab"], section["gpt2_merges"])
             path = bpe.save(tok, args.output)
-            _mark_success(args.output)
+            mark_success(args.output)
             return {"mode": "gpt2_files", "vocab_size": tok.get_vocab_size(), "sha256": bpe.tokenizer_hash(path)}
         from pyspark.sql import functions as F
 
@@ -102,7 +97,7 @@ examples:
 
         tok = bpe.train_bpe(texts(), section["vocab_size"], section["min_frequency"])
         path = bpe.save(tok, args.output)
-        _mark_success(args.output)
+        mark_success(args.output)
         return {"mode": "trained", "inputs": list(args.input), "corpus_chars": int(total),
                 "sample_fraction": fraction, "sample_documents": counted["documents"],
                 "sample_chars": counted["chars"], "vocab_size": tok.get_vocab_size(),

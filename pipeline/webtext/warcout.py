@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 
 import fsspec
 from warcio.statusandheaders import StatusAndHeaders
@@ -16,11 +16,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.core.job import package_version
 from pipeline.core.output import fs_url
-
-
-
-def warc_date(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from pipeline.readers.warc_write import warc_date
 
 
 class WarcSink:

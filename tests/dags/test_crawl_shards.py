@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -133,8 +134,10 @@ def test_gather_commits_the_shards_as_one_document_folder(gathered):
 def test_a_gathered_folder_is_an_input_like_any_other(gathered):
     docs, _ = gathered
     assert is_document_folder(str(docs))
-    tasks = list_tasks([str(docs)])                   # the classifier's negatives: one document folder
-    assert [(t.kind, t.path) for t in tasks] == [("docs", str(docs))]
+    tasks = list_tasks([str(docs)])   # the classifier's negatives: one document folder, a task per file
+    files = sorted(str(p) for p in docs.glob("shard=*/*.parquet"))
+    assert len(files) == 2 and [(t.kind, t.path) for t in tasks] == [("docs", f) for f in files]
+    assert [t.rel for t in tasks][0] == f"{docs.name}/shard=00000/{Path(files[0]).name}"
 
 
 def test_a_changed_shard_changes_the_gathered_fingerprint(gathered):

@@ -30,6 +30,7 @@ LOAD_SCRIPT = textwrap.dedent("""
             "application_args": kwargs.get("application_args"),
             "conn_id": kwargs.get("conn_id", kwargs.get("_conn_id")),
             "bash_command": kwargs.get("bash_command"),
+            "max_active_tis_per_dagrun": getattr(task, "max_active_tis_per_dagrun", None),
             "output_processor": getattr(kwargs.get("output_processor"), "__name__", None)}
     print("DAGBAG " + json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
                                   "dag_ids": sorted(bag.dag_ids), "tasks": tasks,
@@ -90,6 +91,7 @@ def test_extraction_is_mapped_over_the_crawl_shards(dagbag):
     assert split["output_processor"] == "shard_arguments"     # its JSON last line, parsed for expand()
     assert extract["expand"] == {"application_args": "XComArg(<Task(BashOperator): split_crawl>)"}
     assert extract["upstream"] == ["split_crawl"]
+    assert extract["max_active_tis_per_dagrun"] == 1    # WEBMIX_SHARD_CONCURRENCY: one local[*] job at a time
     assert tasks["gather_commoncrawl"]["upstream"] == ["extract_commoncrawl"]
     assert "gather_commoncrawl" in tasks["train_classifier"]["upstream"]
 

@@ -16,7 +16,7 @@ from pipeline.neardup.components import connected_components
 from pipeline.neardup.decontam_job import DecontaminateJob
 from pipeline.neardup.dedup_job import DedupJob, fuzzy_removals, number_nodes
 from pipeline.neardup.shingles import normalized_words, word_ngrams
-from pipeline.neardup.sketch import KEYS_SCHEMA, sketch_batch
+from pipeline.neardup.sketch import sketch_batch
 from pipeline.neardup.synthetic import generate, to_docs
 
 

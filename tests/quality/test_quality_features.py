@@ -1,5 +1,4 @@
 """features.py against Spark's own RegexTokenizer + HashingTF, and the pure-Python rules."""
-import numpy as np
 import pytest
 
 from pipeline.quality.features import hashed_term_indices, term_counts, tokenize

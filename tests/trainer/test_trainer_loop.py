@@ -46,7 +46,7 @@ def test_grad_accumulation_equals_a_bigger_batch(tmp_path):
 
 
 def test_outputs_and_keep_last(tmp_path):
-    result = run_fake(tmp_path, FAST + ["max_steps=6", "ckpt_every=1", "keep_last=2", "eval_every=3"])
+    run_fake(tmp_path, FAST + ["max_steps=6", "ckpt_every=1", "keep_last=2", "eval_every=3"])
     assert [p.name for p in ckpt.complete_checkpoints(tmp_path)] == ["step_00000005", "step_00000006"]
     assert (tmp_path / "loss_curve.png").stat().st_size > 1000
     from training.metrics import read_records
