@@ -9,6 +9,7 @@ from collections import defaultdict
 import pyarrow as pa
 import pytest
 from datasketch import MinHash, MinHashLSH
+from neardup_clusters import clusters, component_of
 
 from pipeline.core.config import load_config
 from pipeline.neardup import lsh, minhash
@@ -107,21 +108,8 @@ def test_real_data_same_duplicate_sets_as_datasketch(spark, chunks):
         m.update_batch([s.encode() for s in word_ngrams(normalized_words(text), params.ngram)])
         sketches[doc_id] = m
         index.insert(doc_id, m)
-    parent = {d: d for d in chunks}
-
-    def find(x):
-        while parent[x] != x:
-            x = parent[x]
-        return x
-    for a in sorted(chunks):
-        for b in index.query(sketches[a]):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    theirs = defaultdict(set)
-    for d in chunks:
-        theirs[find(d)].add(d)
-    assert {frozenset(c) for c in ours.values()} == {frozenset(c) for c in theirs.values() if len(c) > 1}
+    theirs = clusters([(a, b) for a in sorted(chunks) for b in index.query(sketches[a])], chunks)
+    assert {frozenset(c) for c in ours.values()} == theirs
 
 
 def test_star_edges_lose_little_against_all_pairs_verification(chunks):
@@ -142,18 +130,9 @@ def test_star_edges_lose_little_against_all_pairs_verification(chunks):
         return (sigs[a] == sigs[b]).mean() >= params.threshold
 
     def recall(pairs):
-        parent = list(range(len(ids)))
-
-        def find(x):
-            while parent[x] != x:
-                x = parent[x]
-            return x
-        for a, b in pairs:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+        component = component_of(pairs, range(len(ids)))
         index = {d: n for n, d in enumerate(ids)}
-        return sum(find(index[a]) == find(index[b]) for a, b in truth) / len(truth)
+        return sum(component[index[a]] == component[index[b]] for a, b in truth) / len(truth)
     members = [m for m in buckets.values() if len(m) > 1]
     star = recall([(m[0], x) for m in members for x in m[1:] if ok(m[0], x)])
     all_pairs = recall([(a, b) for m in members for a, b in itertools.combinations(m, 2) if ok(a, b)])

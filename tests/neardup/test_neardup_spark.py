@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash, MinHashLSH
+from neardup_clusters import clusters
 
 from pipeline.core.config import load_config
 from pipeline.neardup import lsh, minhash
@@ -20,31 +21,13 @@ from pipeline.neardup.sketch import sketch_batch
 from pipeline.neardup.synthetic import generate, to_docs
 
 
-def _union_find(pairs, nodes):
-    parent = {n: n for n in nodes}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups = {}
-    for n in nodes:
-        groups.setdefault(find(n), set()).add(n)
-    return {frozenset(g) for g in groups.values() if len(g) > 1}
-
-
-def test_connected_components_match_union_find(spark):
+def test_connected_components_matchclusters(spark):
     rng = random.Random(0)
     edges = [(rng.randrange(200), rng.randrange(200)) for _ in range(120)] + [(i, i + 1) for i in range(500, 516)]
     got, rounds = connected_components(spark.createDataFrame(edges, "a long, b long"),
                                        lambda df: df.localCheckpoint())
     roots = {r["node"]: r["root"] for r in got.collect()}
-    expected = _union_find([e for e in edges if e[0] != e[1]], {n for e in edges for n in e if e[0] != e[1]})
+    expected = clusters([e for e in edges if e[0] != e[1]], {n for e in edges for n in e if e[0] != e[1]})
     assert {frozenset(n for n in roots if roots[n] == r) for r in set(roots.values())} == expected
     assert all(roots[n] == min(g) for g in expected for n in g)       # the root is the smallest node
     assert rounds >= 1
@@ -159,7 +142,7 @@ def test_same_clusters_as_datasketch_minhashlsh(spark):
         sketches[doc_id] = m
         index.insert(doc_id, m)
     pairs = [(a, b) for a in ids for b in index.query(sketches[a]) if a != b]
-    theirs = _union_find(pairs, ids)
+    theirs = clusters(pairs, ids)
     assert theirs and {frozenset(c) for c in ours.values()} == theirs
 
 
