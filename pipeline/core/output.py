@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import time
 from typing import Any
 
@@ -22,17 +23,22 @@ def fs_url(path: str) -> str:
     return "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
 
 
-def _join(path: str, name: str) -> str:
-    return path.rstrip("/") + "/" + name
+def fs_path(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The filesystem and path fsspec opens a Spark/Hadoop URL with."""
+    return fsspec.core.url_to_fs(fs_url(url))
+
+
+def join(folder: str, *names: str) -> str:
+    return posixpath.join(folder.rstrip("/"), *names)
 
 
 def exists(path: str) -> bool:
-    fs, p = fsspec.core.url_to_fs(fs_url(path))
+    fs, p = fs_path(path)
     return fs.exists(p)
 
 
 def read_stats(path: str) -> dict | None:
-    url = fs_url(_join(path, STATS_FILE))
+    url = fs_url(join(path, STATS_FILE))
     fs, p = fsspec.core.url_to_fs(url)
     if not fs.exists(p):
         return None
@@ -44,8 +50,8 @@ def read_stats(path: str) -> dict | None:
 
 
 def is_complete(path: str, fingerprint: str | None = None) -> bool:
-    fs, p = fsspec.core.url_to_fs(fs_url(path))
-    if not fs.exists(_join(p, SUCCESS_FILE)):
+    fs, p = fs_path(path)
+    if not fs.exists(join(p, SUCCESS_FILE)):
         return False
     stats = read_stats(path)
     if stats is None:
@@ -54,12 +60,12 @@ def is_complete(path: str, fingerprint: str | None = None) -> bool:
 
 
 def write_stats(path: str, stats: dict[str, Any]) -> None:
-    fs, p = fsspec.core.url_to_fs(fs_url(path))
+    fs, p = fs_path(path)
     fs.makedirs(p, exist_ok=True)
-    tmp = _join(p, f".{STATS_FILE}.{os.getpid()}.tmp")
+    tmp = join(p, f".{STATS_FILE}.{os.getpid()}.tmp")
     with fs.open(tmp, "w") as fh:
         json.dump(stats, fh, indent=2, sort_keys=True, default=str)
-    fs.mv(tmp, _join(p, STATS_FILE))
+    fs.mv(tmp, join(p, STATS_FILE))
 
 
 def fingerprint_of(path: str) -> str:
@@ -68,7 +74,7 @@ def fingerprint_of(path: str) -> str:
     stats = read_stats(path) if is_complete(path) else None
     if stats and stats.get("fingerprint"):
         return f"stage:{stats['fingerprint']}"
-    fs, p = fsspec.core.url_to_fs(fs_url(path))
+    fs, p = fs_path(path)
     try:
         if fs.isdir(p):
             entries = sorted(fs.find(p, detail=True).items())

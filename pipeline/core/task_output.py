@@ -15,26 +15,17 @@ import json
 import posixpath
 from typing import Callable, Iterable, Iterator
 
-import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.core.output import SUCCESS_FILE, fs_url
+from pipeline.core.output import SUCCESS_FILE, fs_path, join
 from pipeline.core.schema import DOC_ARROW_SCHEMA, DROP_REASON, KEPT
 
 TEMP_DIR = "_temporary"
 ROW_GROUP_BYTES = 32 << 20    # Arrow bytes buffered before a row group is written: Spark's writer
                               # makes row groups of up to 128 MB; a quarter bounds a worker's memory
 WRITTEN_DDL = "written string"
-
-
-def fs_path(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    return fsspec.core.url_to_fs(fs_url(url))
-
-
-def join(folder: str, *names: str) -> str:
-    return posixpath.join(folder.rstrip("/"), *names)
 
 
 def parquet_files(folder: str) -> list[str]:

@@ -27,9 +27,6 @@ PARENT_KEY = "decontam_parent"      # meta key of a piece cut out of a contamina
 HITS_KEY = "decontam_ngrams"        # meta key set by --mark: colliding n-grams found
 
 
-def _join(path: str, name: str) -> str:
-    return path.rstrip("/") + "/" + name
-
 
 def _signed(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint64).view(np.int64)     # Spark has no unsigned long
@@ -159,15 +156,15 @@ class DecontaminateJob(Job):
         common = {g for g, c in hits.items() if c > params.max_doc_frequency}
         effective = np.array(sorted(set(hits) - common), dtype=np.uint64)
 
-        work = _join(args.output, "_work")
+        work = output.join(args.output, "_work")
         staged = {}
         for name, df in docs.items():
-            path = _join(work, name)
+            path = output.join(work, name)
             df.mapInArrow(_clean_batches(effective, params, conf["mode"], args.mark),
                           STAGED_SPARK_DDL).write.mode("overwrite").parquet(path)
             staged[name] = spark.read.parquet(path)
             staged[name].where(F.col(DROP_REASON).isNull()).select(*DOC_ARROW_SCHEMA.names) \
-                .write.mode("overwrite").parquet(_join(args.output, name))
+                .write.mode("overwrite").parquet(output.join(args.output, name))
         per_source = {name: reason_counts(df) for name, df in staged.items()}
         marked = ({name: df.where(F.col("meta").getItem(HITS_KEY).isNotNull()).count()
                    for name, df in staged.items()} if args.mark else None)
@@ -175,8 +172,8 @@ class DecontaminateJob(Job):
                                           & F.col(DROP_REASON).isNull()).count())
                        for name, df in staged.items()}
         fs, root = fsspec.core.url_to_fs(output.fs_url(args.output))
-        fs.rm(_join(root, "_work"), recursive=True)
-        fs.touch(_join(root, output.SUCCESS_FILE))
+        fs.rm(output.join(root, "_work"), recursive=True)
+        fs.touch(output.join(root, output.SUCCESS_FILE))
         return {
             "mode": "mark" if args.mark else conf["mode"],
             "eval_sets": {name: _clean_subset(per_example, set(hits), common)

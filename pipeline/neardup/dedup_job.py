@@ -26,9 +26,6 @@ WORK_DIR = "_work"
 REASONS = ("exact_url", "exact_content", "near_within", "near_cross")
 
 
-def _join(path: str, name: str) -> str:
-    return path.rstrip("/") + "/" + name
-
 
 def read_docs(spark: SparkSession, path: str) -> DataFrame:
     """An input folder projected onto the document schema (extra columns are not carried over)."""
@@ -124,7 +121,7 @@ class DedupJob(Job):
     def run(self, spark: SparkSession, args, config: dict) -> dict:
         conf = config["dedup"]
         print(lsh.format_s_curve(self.params), flush=True)
-        work = _join(args.output, WORK_DIR)
+        work = output.join(args.output, WORK_DIR)
         try:
             return self._run(spark, args.output, work, conf)
         finally:
@@ -139,8 +136,8 @@ class DedupJob(Job):
             part = docs[name].select(F.lit(rank).alias("rank"), "id", "text", "url")
             ranked = part if ranked is None else ranked.unionByName(part)
         ranked.mapInArrow(sketch_batches(self.params), KEYS_DDL).write.mode("overwrite").parquet(
-            _join(work, "keys"))
-        keys = spark.read.parquet(_join(work, "keys"))
+            output.join(work, "keys"))
+        keys = spark.read.parquet(output.join(work, "keys"))
         counts = {r["rank"]: r for r in keys.groupBy("rank").agg(
             F.count("*").alias("docs"),
             F.sum(F.col("content_key").isNull().cast("long")).alias("null_text"),
@@ -172,7 +169,7 @@ class DedupJob(Job):
         stats = self._removal_stats(removed, counts)
         stats["lsh"] = lsh_stats
         fs, path = fsspec.core.url_to_fs(output.fs_url(out))
-        fs.touch(_join(path, output.SUCCESS_FILE))
+        fs.touch(output.join(path, output.SUCCESS_FILE))
         return stats
 
     def _write_removed(self, spark: SparkSession, parts: list[DataFrame], out: str) -> DataFrame:
@@ -185,14 +182,14 @@ class DedupJob(Job):
         (removed.select("id", F.element_at(names, F.col("rank") + 1).alias("source"), "reason", "cluster",
                         "cluster_size", "survivor_id",
                         F.element_at(names, F.col("survivor_rank") + 1).alias("survivor_source"))
-         .write.mode("overwrite").parquet(_join(out, REMOVED_DIR)))
-        return spark.read.parquet(_join(out, REMOVED_DIR))
+         .write.mode("overwrite").parquet(output.join(out, REMOVED_DIR)))
+        return spark.read.parquet(output.join(out, REMOVED_DIR))
 
     def _write_outputs(self, docs: dict[str, DataFrame], removed: DataFrame, out: str) -> None:
         for name in self.order:
             gone = removed.where(F.col("source") == name).select("id")
             docs[name].join(gone, "id", "left_anti").select(*DOC_ARROW_SCHEMA.names) \
-                .write.mode("overwrite").parquet(_join(out, name))
+                .write.mode("overwrite").parquet(output.join(out, name))
 
     def _removal_stats(self, removed: DataFrame, counts: dict) -> dict:
         per_source = {name: dict.fromkeys(REASONS, 0) for name in self.order}

@@ -86,20 +86,21 @@ def _suffixes(name: str) -> tuple[str, str | None]:
     return "", compression
 
 
-def _is_doc_folder(spec: str) -> bool:
+def _doc_folder_files(spec: str) -> list[str]:
+    """The Parquet files of a stage output already in the document schema; [] for any other folder."""
     fs, root = fsspec.core.url_to_fs(spec)
     if not fs.exists(root.rstrip("/") + "/_SUCCESS"):
-        return False
+        return []
     parts = parquet_files(spec)
     if not parts:
-        return False
+        return []
     import pyarrow.parquet as pq
     try:
         with fs.open(parts[0], "rb") as fh:
             names = set(pq.read_schema(fh).names)
     except (OSError, pa.ArrowInvalid):
-        return False    # not readable as Parquet: its files are read one by one (and counted)
-    return set(DOC_COLUMNS) <= names
+        return []       # not readable as Parquet: its files are read one by one (and counted)
+    return parts if set(DOC_COLUMNS) <= names else []
 
 
 def list_tasks(specs: Iterable[str], split_bytes: int = DEFAULTS["split_bytes"],
@@ -111,9 +112,10 @@ def list_tasks(specs: Iterable[str], split_bytes: int = DEFAULTS["split_bytes"],
         fs, root = fsspec.core.url_to_fs(spec)
         protocol = spec.split("://", 1)[0] + "://" if "://" in spec else ""
         if fs.isdir(root):
-            if "docs" in kinds and _is_doc_folder(spec):
+            doc_files = _doc_folder_files(spec) if "docs" in kinds else []
+            if doc_files:
                 name = os.path.basename(root.rstrip("/"))
-                for path in parquet_files(spec):
+                for path in doc_files:
                     url = protocol + path if protocol and "://" not in path else path
                     tasks.append(FileTask(url, name + path[len(root.rstrip("/")):], "docs"))
                 continue

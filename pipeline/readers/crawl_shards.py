@@ -27,10 +27,9 @@ import json
 import sys
 from functools import reduce
 
-import fsspec
 
 from pipeline.core.config import ConfigError, InputError, config_hash, load_config
-from pipeline.core.output import SUCCESS_FILE, fs_url, is_complete, read_stats, write_stats
+from pipeline.core.output import SUCCESS_FILE, fs_path, is_complete, join, read_stats, write_stats
 from pipeline.readers.inputs import expand_inputs
 
 SHARD = "shard={:05d}"
@@ -46,9 +45,6 @@ def split_evenly(paths: list[str], shards: int) -> list[list[str]]:
     return [paths[bounds[k]:bounds[k + 1]] for k in range(shards)]
 
 
-def _join(folder: str, name: str) -> str:
-    return folder.rstrip("/") + "/" + name
-
 
 def _write_if_changed(fs, path: str, text: str) -> None:
     if fs.exists(path) and fs.cat_file(path).decode("utf-8") == text:
@@ -63,28 +59,28 @@ def split(specs: list[str], shards: int, listings: str, documents: str, config: 
         raise ConfigError(f"--shards must be at least 1, got {shards}")
     runs = split_evenly(expand_inputs(specs, config), shards)
     names = [SHARD.format(k) for k in range(len(runs))]
-    fs, root = fsspec.core.url_to_fs(fs_url(listings))
+    fs, root = fs_path(listings)
     fs.makedirs(root, exist_ok=True)
     for name, files in zip(names, runs):
-        _write_if_changed(fs, _join(root, name + LISTING_SUFFIX), "".join(f + "\n" for f in files))
+        _write_if_changed(fs, join(root, name + LISTING_SUFFIX), "".join(f + "\n" for f in files))
         print(f"{name}: {len(files)} files", flush=True)
     current = {name + LISTING_SUFFIX for name in names}
-    for stale in fs.glob(_join(root, "shard=*" + LISTING_SUFFIX)):
+    for stale in fs.glob(join(root, "shard=*" + LISTING_SUFFIX)):
         if stale.rsplit("/", 1)[-1] not in current:
             fs.rm(stale)
     # The shards are about to be (re)written: the folder is not complete until gather commits it again.
-    docs_fs, docs_root = fsspec.core.url_to_fs(fs_url(documents))
-    if docs_fs.exists(_join(docs_root, SUCCESS_FILE)):
-        docs_fs.rm(_join(docs_root, SUCCESS_FILE))
-    return [["--input", _join(listings, name + LISTING_SUFFIX), "--output", _join(documents, name)]
+    docs_fs, docs_root = fs_path(documents)
+    if docs_fs.exists(join(docs_root, SUCCESS_FILE)):
+        docs_fs.rm(join(docs_root, SUCCESS_FILE))
+    return [["--input", join(listings, name + LISTING_SUFFIX), "--output", join(documents, name)]
             for name in names]
 
 
 def shard_names(listings: str) -> list[str]:
     """The shards of the latest split: the names of the listings it left."""
-    fs, root = fsspec.core.url_to_fs(fs_url(listings))
+    fs, root = fs_path(listings)
     names = sorted(p.rsplit("/", 1)[-1][:-len(LISTING_SUFFIX)]
-                   for p in fs.glob(_join(root, "shard=*" + LISTING_SUFFIX)))
+                   for p in fs.glob(join(root, "shard=*" + LISTING_SUFFIX)))
     if not names:
         raise InputError(f"no shard listings in {listings} (run `webmix shards split` first)")
     return names
@@ -122,7 +118,7 @@ def merge_stats(shards: list[dict]) -> dict:
 def gather(documents: str, listings: str) -> bool:
     """Commit the folder of shards as one document folder; False when it already was, unchanged."""
     names = shard_names(listings)
-    folders = [_join(documents, name) for name in names]
+    folders = [join(documents, name) for name in names]
     incomplete = [f for f in folders if not is_complete(f)]
     if incomplete:
         raise InputError(f"{len(incomplete)} of {len(folders)} shards are not complete, e.g. {incomplete[0]} "
@@ -132,14 +128,14 @@ def gather(documents: str, listings: str) -> bool:
     merged.update(output=documents, shards=names, fingerprint=config_hash([s["fingerprint"] for s in shards]))
     if is_complete(documents, merged["fingerprint"]):
         return False
-    fs, root = fsspec.core.url_to_fs(fs_url(documents))
-    if fs.exists(_join(root, SUCCESS_FILE)):
-        fs.rm(_join(root, SUCCESS_FILE))
+    fs, root = fs_path(documents)
+    if fs.exists(join(root, SUCCESS_FILE)):
+        fs.rm(join(root, SUCCESS_FILE))
     for entry in fs.ls(root, detail=False):
         if entry.rstrip("/").rsplit("/", 1)[-1] not in names:
             fs.rm(entry, recursive=True)
     write_stats(documents, merged)
-    fs.touch(_join(root, SUCCESS_FILE))
+    fs.touch(join(root, SUCCESS_FILE))
     return True
 
 

@@ -14,7 +14,7 @@ import re
 import fsspec
 
 from pipeline.core.config import InputError
-from pipeline.core.output import SUCCESS_FILE, fs_url
+from pipeline.core.output import SUCCESS_FILE, fs_path
 
 ARCHIVE_NAME = re.compile(r"\.(warc|wet|wat|arc)(\.gz)?$", re.IGNORECASE)
 LISTING_NAME = re.compile(r"\.paths(\.gz)?$", re.IGNORECASE)
@@ -24,7 +24,7 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 def _fs(path: str):
     try:
-        return fsspec.core.url_to_fs(fs_url(path))
+        return fs_path(path)
     except ImportError as exc:
         raise InputError(f"cannot open {path}: {exc} (install its filesystem package, e.g. s3fs)") from None
     except ValueError as exc:

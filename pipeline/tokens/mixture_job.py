@@ -23,7 +23,8 @@ from pipeline.core.job import Job
 from pipeline.tokens import bpe
 from pipeline.tokens.exports import LlmcWriter, MegatronWriter
 from pipeline.tokens.packing import Interleave, SourceStream
-from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, join, mark_success
+from pipeline.core.output import join
+from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, mark_success
 from pipeline.tokens.shards import MANIFEST_FILE, TRAIN, write_json
 
 SECTION = "build_mixture"

@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 from pipeline.core.config import InputError
 from pipeline.core.hashing import hash64
 from pipeline.tokens import bpe
-from pipeline.core.task_output import join, parquet_files
+from pipeline.core.output import join
+from pipeline.core.task_output import parquet_files
 from pipeline.tokens.shards import VALIDATION, flat_tokens, open_parquet, order_keys, read_manifest
 
 TOKENS, TEXT = "tokens", "text"

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.hashing import uniforms
-from pipeline.core.task_output import fs_path, join
+from pipeline.core.output import fs_path, join
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "webmix-tokens/1"

@@ -23,8 +23,8 @@ from pipeline.core.config import InputError
 from pipeline.core.config import section as config_section
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.core.task_output import (TEMP_DIR, attempt_name, clear, commit, fs_path, join, mark_success,
-                                        parquet_files)
+from pipeline.core.output import fs_path, join
+from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, mark_success, parquet_files
 from pipeline.tokens.shards import (MANIFEST_FILE, MANIFEST_FORMAT, TRAIN, VALIDATION, ShardWriter, order_keys,
                                     shard_name, write_json)
 

@@ -18,7 +18,8 @@ from pipeline.core.config import section as config_section
 from pipeline.core.hashing import uniforms
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.core.task_output import fs_path, mark_success, parquet_files
+from pipeline.core.output import fs_path
+from pipeline.core.task_output import mark_success, parquet_files
 
 SECTION = "tokenizer"
 

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Iterator
 
-import fsspec
 import pyarrow as pa
 from pyspark import TaskContext
 from pyspark.sql import DataFrame
@@ -26,7 +25,7 @@ from pyspark.sql import functions as F
 
 from pipeline.core.config import ConfigError, InputError
 from pipeline.core.job import Job
-from pipeline.core.output import SUCCESS_FILE, fs_url
+from pipeline.core.output import SUCCESS_FILE, fs_path
 from pipeline.core.stats import KEPT
 from pipeline.webtext.ccindex import RangeReader, check_record, select_captures
 from pipeline.webtext.crawler import Crawler, CrawlSettings, FetchResult
@@ -51,7 +50,7 @@ TRANSIENT_REASONS = ("fetch:timeout", "fetch:page_timeout", "fetch:connection_er
 
 
 def _exists(path: str) -> bool:
-    fs, local = fsspec.core.url_to_fs(fs_url(path))
+    fs, local = fs_path(path)
     return fs.exists(local)
 
 
@@ -200,7 +199,7 @@ def fetch_via_http(spark, urls: DataFrame, fetch: dict, out_dir: str, run: str) 
 
 def already_done(spark, out_dir: str, via: str) -> DataFrame | None:
     """url_surtkeys that a rerun skips: fetched by any route, or failed lastingly by this one."""
-    fs, path = fsspec.core.url_to_fs(fs_url(out_dir + "/log"))
+    fs, path = fs_path(out_dir + "/log")
     if not fs.exists(path):
         return None
     logged = spark.read.parquet(out_dir + "/log")
@@ -255,7 +254,7 @@ examples:
         fetch = config[self.name]
         via = fetch["via"]
         out = args.output.rstrip("/")
-        fs, root = fsspec.core.url_to_fs(fs_url(out))
+        fs, root = fs_path(out)
         if fs.exists(root + "/" + SUCCESS_FILE):
             fs.rm(root + "/" + SUCCESS_FILE)       # not complete again until this run commits
         spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import re
 
-import fsspec
 
 from pipeline.core.config import InputError
-from pipeline.core.output import fs_url
+from pipeline.core.output import fs_path
 
 
 
@@ -19,7 +18,7 @@ def list_files(inputs: list[str], suffixes: tuple[str, ...] | None = None,
         if item.startswith(("http://", "https://")):
             found.append(item)      # a single remote file: HTTP has no listing
             continue
-        fs, path = fsspec.core.url_to_fs(fs_url(item))
+        fs, path = fs_path(item)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         if fs.isdir(path):
             names = fs.find(path)

@@ -10,12 +10,11 @@ import gzip
 import io
 from datetime import datetime
 
-import fsspec
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.core.job import package_version
-from pipeline.core.output import fs_url
+from pipeline.core.output import fs_path
 from pipeline.readers.warc_write import warc_date
 
 
@@ -25,7 +24,7 @@ class WarcSink:
     def __init__(self, folder: str, name: str, software: str = "webmix"):
         self.path = folder.rstrip("/") + "/" + name
         self.name, self.software = name, software
-        self.fs, self._final = fsspec.core.url_to_fs(fs_url(self.path))
+        self.fs, self._final = fs_path(self.path)
         self._tmp = self._final + ".tmp"
         self._fh = self._writer = None    # opened by the first record: a task without pages writes nothing
         self.records = 0
