@@ -30,7 +30,7 @@ from training.config import RunConfig
 from training.metrics import MetricsLogger, mfu, plot_loss_curve
 from training.model import GPT
 
-SHAPE_KEYS = ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "bias", "attn_pattern",
+SHAPE_KEYS = ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "bias", "qkv_bias", "attn_pattern",
               "band_width")
 
 
