@@ -113,11 +113,11 @@ def test_generic_jsonl_with_bad_input(spark, tmp_path):
         "read:not_json": 1, "read:missing_text": 1, "read:empty_file": 1}
 
 
-def test_wrong_field_exits_2_before_spark(realdata, tmp_path):
+def test_wrong_field_exits_2_before_spark(realdata, tmp_path, spark_submit):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "spark-submit"), "pipeline/ingest.py", "--kind", "jsonl",
+        [str(spark_submit), "pipeline/ingest.py", "--kind", "jsonl",
          "--input", str(realdata / "text/cc_extracted/dolma_ccnet_cc_en_head-0091.jsonl.gz"),
          "--output", str(tmp_path / "x"), "--source", "cc", "--text-field", "content"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

@@ -22,6 +22,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.timeout(CHAIN_TEST_TIMEOUT_S))
 
 
+@pytest.fixture(scope="session")
+def airflow():
+    """The harness (tests/dags/airflow_harness.py), or a skip where .venv-airflow is missing. Every
+    test that runs Airflow uses this fixture, which also marks it `airflow` and `slow` (tests/conftest.py)."""
+    if not af.available():
+        pytest.skip(f"no Airflow environment at {af.AIRFLOW_VENV}")
+    return af
+
+
 MAX_STEPS = 20
 CRAWL_SHARDS = 2   # the sample's four WARC files: two extraction jobs of two files each
 
@@ -34,12 +43,10 @@ def chain_conf(run: Path, sample: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def chain_run(tmp_path_factory) -> af.DagRunResult:
+def chain_run(airflow, tmp_path_factory) -> af.DagRunResult:
     """The whole GPT-3 chain through Airflow, once; its run folder is `result.run_dir`.
     WEBMIX_CHAIN_RUN=DIR reuses the run folder of an earlier session instead (for iterating on the
     report tests without a 20-minute chain)."""
-    if not af.available():
-        pytest.skip(f"no Airflow environment at {af.AIRFLOW_VENV}")
     reuse = os.environ.get("WEBMIX_CHAIN_RUN")
     if reuse:
         result = af.DagRunResult(returncode=0, seconds=0.0, states={})

@@ -10,8 +10,6 @@ import zstandard
 
 import airflow_harness as af
 
-pytestmark = pytest.mark.skipif(not af.available(), reason=f"no Airflow environment at {af.AIRFLOW_VENV}")
-
 DAG_FILE = textwrap.dedent('''
     from datetime import datetime
 
@@ -40,7 +38,7 @@ SUBMISSIONS = [
 
 
 @pytest.mark.timeout(2400)   # two Airflow runs with a Spark stage each
-def test_failed_run_resumes_and_skips_finished_stage(tmp_path):
+def test_failed_run_resumes_and_skips_finished_stage(airflow, tmp_path):
     dags, home = tmp_path / "dags", tmp_path / "airflow"
     dags.mkdir()
     home.mkdir()

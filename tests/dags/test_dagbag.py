@@ -12,8 +12,6 @@ import pytest
 import airflow_harness as af
 from pipeline.chain import Inputs, steps
 
-pytestmark = pytest.mark.skipif(not af.available(), reason=f"no Airflow environment at {af.AIRFLOW_VENV}")
-
 LOAD_SCRIPT = textwrap.dedent("""
     import json, sys
     from airflow.models import DagBag
@@ -39,7 +37,7 @@ LOAD_SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def dagbag(tmp_path_factory):
+def dagbag(airflow, tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-dagbag")
     env = af.airflow_env(home, af.REPO_ROOT / "dags")
     done = subprocess.run([str(af.AIRFLOW_PYTHON), "-c", LOAD_SCRIPT, str(af.REPO_ROOT / "dags")], env=env,

@@ -14,7 +14,6 @@ from pipeline.quality.filter_job import QualityFilterJob
 from pipeline.readers.warc_write import Page, write_warc
 
 REPO = Path(__file__).resolve().parents[2]
-SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
 ARTICLE = b"""<html><body><article><h1>Rebuilding the harbour</h1>
 <p>The harbour of the old town was rebuilt in the years after the great storm of the winter.</p>
 <p>Engineers chose stone over timber for the new walls, because the sea had broken every wooden pier.</p>
@@ -64,13 +63,13 @@ def _env() -> dict:
     return env
 
 
-def test_spark_submit_help_and_a_run_from_another_directory(small_warc, tmp_path):
+def test_spark_submit_help_and_a_run_from_another_directory(small_warc, tmp_path, spark_submit):
     script = str(REPO / "pipeline" / "quality_filter.py")
-    shown = subprocess.run([str(SPARK_SUBMIT), script, "--help"], cwd=tmp_path, env=_env(),
+    shown = subprocess.run([str(spark_submit), script, "--help"], cwd=tmp_path, env=_env(),
                            capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0 and "--model" in shown.stdout and "--no-sample" in shown.stdout
     done = subprocess.run(
-        [str(SPARK_SUBMIT), "--master", "local[2]", "--driver-memory", "1g", script,
+        [str(spark_submit), "--master", "local[2]", "--driver-memory", "1g", script,
          "--input", str(small_warc), "--output", "out"],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -61,10 +61,10 @@ def test_bad_config_and_missing_input_fail_in_one_line(tmp_path, capsys):
     assert "nope" in err and len(err.strip().splitlines()) == 1
 
 
-def test_spark_submit_help():
+def test_spark_submit_help(spark_submit):
     env = {"PYSPARK_PYTHON": sys.executable, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
     # From another working directory: imports must not rely on pipeline/ being the current one.
-    result = subprocess.run([str(Path(sys.executable).parent / "spark-submit"),
+    result = subprocess.run([str(spark_submit),
                              str(REPO / "pipeline" / "train_classifier.py"), "--help"],
                             cwd="/tmp", capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -114,7 +114,7 @@ def test_build_mixture_exports_the_trainers_rows(work):
     assert megatron == rows
 
 
-def test_entry_scripts_help_and_a_real_spark_submit(work, tmp_path):
+def test_entry_scripts_help_and_a_real_spark_submit(work, tmp_path, spark_submit):
     root, curated = work
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -126,7 +126,7 @@ def test_entry_scripts_help_and_a_real_spark_submit(work, tmp_path):
                           "--output", str(tmp_path / "o")], cwd=REPO, env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip() == f"error: mixture file not found: {tmp_path / 'none.yaml'}"
     out = tmp_path / "tokens"
-    done = subprocess.run([str(Path(sys.executable).parent / "spark-submit"), "--master", "local[2]",
+    done = subprocess.run([str(spark_submit), "--master", "local[2]",
                            "pipeline/tokenize_corpus.py", "--input", str(curated["webtext"]),
                            "--tokenizer", str(root / "tok_local"), "--output", str(out)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)

@@ -47,8 +47,7 @@ def test_mistakes_fail_fast_with_one_line(tmp_path):
 
 
 @pytest.mark.realdata
-def test_spark_submit_reddit_links(tmp_path, realdata):
-    spark_submit = Path(sys.executable).parent / "spark-submit"
+def test_spark_submit_reddit_links(tmp_path, realdata, spark_submit):
     out = tmp_path / "links"
     result = run([str(spark_submit), "--master", "local[1]", "pipeline/reddit_links.py",
                   "--input", str(realdata / "reddit/pushshift/RS_v2_2005-06.xz"), "--output", str(out),
