@@ -9,11 +9,12 @@ PIP    := $(PY) -m pip
 TORCH_CPU ?= torch==2.13.0
 DEMO_DIR ?= runs/demo
 
-.PHONY: help demo test dist check-java venv airflow-venv clean
+.PHONY: help demo test test-fast dist check-java venv airflow-venv clean
 
 help:
 	@echo "make demo   - create .venv, install, run every stage on the embedded sample"
-	@echo "make test   - create or update .venv, run the whole test suite"
+	@echo "make test   - create or update .venv, run the whole test suite (CI's command)"
+	@echo "make test-fast - pure-logic tests only: no Spark, spark-submit or Airflow (a few minutes)"
 	@echo "make dist   - pack the environment for cluster executors (dist/webmix-env.tar.gz)"
 	@echo "make airflow-venv - Airflow in its own environment (.venv-airflow)"
 
@@ -45,6 +46,11 @@ airflow-venv: $(AIRFLOW_VENV)/.installed
 
 test: check-java venv airflow-venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The tiers follow from the fixtures a test uses (tests/conftest.py, FIXTURE_MARKERS).
+FAST_TESTS := not spark and not slow and not airflow
+test-fast: venv
+	$(PY) -m pytest -q -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 demo: check-java venv
 	$(PY) -m pipeline.demo --out $(DEMO_DIR)
