@@ -69,22 +69,48 @@ class Job:
                             help="override any configuration key, e.g. heuristics.min_words=30")
         return parser
 
+    def shorthand_flags(self, args: argparse.Namespace) -> set[str]:
+        """The flags that `flag_overrides` turns into config keys: the resolved config already holds
+        their effect, so they are left out of the fingerprint (`--alpha 9`, `quality_filter.alpha=9`,
+        a --config file saying alpha: 9 and no flag at all are one configuration). Found by resetting
+        each flag to its default and seeing whether the overrides change, so no job lists them twice."""
+        parser, given = self.parser(), self.flag_overrides(args)
+        flags = set()
+        for dest, value in vars(args).items():
+            default = parser.get_default(dest)
+            if value != default and self.flag_overrides(argparse.Namespace(**{**vars(args), dest: default})) != given:
+                flags.add(dest)
+        return flags
+
     def fingerprint(self, args, config: dict) -> str:
-        relevant = {s: config.get(s) for s in (self.name, *self.sections)}
+        """The canonical JSON of the resolved config (this job's sections) and the inputs only: the
+        arguments that are not config shorthands (input and output locations, source names) and the
+        content fingerprints of the input files."""
+        skipped = {"force", "config", "overrides", *self.shorthand_flags(args)}
+        parser = self.parser()
         parts = {
             "job": self.name,
-            "config": relevant,
-            "args": {k: v for k, v in vars(args).items() if k not in ("force", "config", "overrides")},
-            "inputs": [output.fingerprint_of(p) for p in self.fingerprint_inputs(args, config)],
+            "config": self.relevant_config(config),
+            "inputs": {  # an argument left at its default says nothing the version does not
+                "args": {k: v for k, v in vars(args).items() if k not in skipped and v != parser.get_default(k)},
+                "content": [output.fingerprint_of(p) for p in self.fingerprint_inputs(args, config)],
+            },
             "version": package_version(),
         }
         return config_hash(parts)
+
+    def relevant_config(self, config: dict) -> dict:
+        return {s: config.get(s) for s in (self.name, *self.sections)}
+
+    def resolve(self, args: argparse.Namespace) -> dict:
+        """The resolved configuration: defaults, --config file, flag shorthands, key=value overrides."""
+        return load_config(args.config, [*self.flag_overrides(args), *args.overrides])
 
     def main(self, argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         args = self.parser().parse_args(argv)
         try:
-            config = load_config(args.config, [*self.flag_overrides(args), *args.overrides])
+            config = self.resolve(args)
             self.validate(args, config)
             fingerprint = self.fingerprint(args, config)
         except (ConfigError, InputError) as exc:
@@ -101,7 +127,7 @@ class Job:
             stats = self.run(spark, args, config)
         stats.update({
             "job": self.name, "output": out, "seconds": timer.seconds, "fingerprint": fingerprint,
-            "config_hash": config_hash({s: config.get(s) for s in (self.name, *self.sections)}),
+            "config_hash": config_hash(self.relevant_config(config)),
             "version": package_version(),
         })
         output.write_stats(out, stats)
