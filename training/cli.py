@@ -37,7 +37,6 @@ def train_parser() -> argparse.ArgumentParser:
         description="Train a GPT on a streaming weighted mixture of token sources.",
         epilog="subcommands:\n  train sample --help   generate text from a checkpoint\n"
                "  train export --help   write a Hugging Face GPT2LMHeadModel folder\n"
-               "  train eval --help     zero-/few-shot tasks and bits per byte (conf/eval/)\n"
                "  train finetune --help  GPT-1 fine-tuning on a labelled task (conf/finetune/)\n\n"
                "overrides (key=value; model.KEY, train.KEY, mixture.KEY, or a bare KEY that is "
                "unambiguous), defaults:\n" + _keys_help() +
@@ -125,8 +124,6 @@ def run_export(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     commands = {"sample": (sample_parser, run_sample), "export": (export_parser, run_export)}
-    from training.eval.cli import eval_parser, run_eval
-    commands["eval"] = (eval_parser, run_eval)
     from training.finetune.cli import finetune_parser, run_finetune_command
     commands["finetune"] = (finetune_parser, run_finetune_command)
     if argv and argv[0] in commands:
