@@ -30,7 +30,7 @@ from pipeline.tokens import bpe  # noqa: E402
 from pipeline.tokens.shards import TRAIN, ShardWriter, shard_name  # noqa: E402
 from pipeline.tokens.tokenize_job import finish  # noqa: E402
 from training.data import MixtureLoader, _as_is  # noqa: E402
-from training.mixture import load_mixture  # noqa: E402
+from pipeline.tokens.mixture import load_mixture  # noqa: E402
 
 BLOCK = 1024
 H100_FLOPS, H100_MFU, PARAMS = 989e12, 0.45, 124e6

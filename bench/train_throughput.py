@@ -65,7 +65,7 @@ def make_stream(block_size: int, batch_size: int, vocab: int, device: torch.devi
     """The real MixtureLoader over synthetic token shards, else random batches (and why)."""
     try:
         from training.data import MixtureLoader
-        from training.mixture import load_mixture
+        from pipeline.tokens.mixture import load_mixture
         mixture = load_mixture(str(synthetic_corpus(tmp / f"corpus{block_size}", vocab)))
         return iter(MixtureLoader(mixture, block_size, batch_size)), "MixtureLoader (synthetic token shards)"
     except ImportError as exc:

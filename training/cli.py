@@ -1,11 +1,12 @@
 """`train`: train a GPT on a mixture, sample from a checkpoint, export one to Hugging Face.
 
   train --mixture conf/gpt3_mix.yaml [--model tiny|gpt2-124m|gpt3-125m|gpt3-350m|PATH]
-        [--out DIR] [--resume auto|CKPT] [key=value ...]
+        [--out DIR] [--resume auto|CKPT] [--config FILE] [key=value ...]
   train sample --checkpoint RUN_OR_CKPT --prompt "..." [--temperature T --top-k K --max-tokens N]
   train export --checkpoint RUN_OR_CKPT --hf DIR
 
-A configuration or checkpoint mistake prints one line and exits 2, never a traceback.
+A configuration or checkpoint mistake prints one line and exits 2, never a traceback. `train sample`
+and `train export` take no --config: the checkpoint carries the run's configuration.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import argparse
 import dataclasses
 import sys
 
-from pipeline.core.config import ConfigError, InputError, parse_override
+from pipeline.core.config import ConfigError, InputError, parse_override, read_yaml
+from pipeline.tokens.mixture import MixtureError
 from training.checkpoint import CheckpointError
-from training.config import RunConfig
+from training.config import SECTIONS, RunConfig
 
 EXIT_USAGE = 2
 
@@ -25,7 +27,8 @@ def _keys_help() -> str:
     lines = []
     for section in ("model", "train"):
         obj = getattr(defaults, section)
-        keys = ", ".join(f"{f.name}={getattr(obj, f.name)}" for f in dataclasses.fields(obj))
+        names = [f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj) else list(type(obj).model_fields)
+        keys = ", ".join(f"{name}={getattr(obj, name)}" for name in names)
         note = " (the --model preset sets the shape)" if section == "model" else ""
         lines.append(f"  {section}{note}: {keys}")
     return "\n".join(lines)
@@ -37,9 +40,12 @@ def train_parser() -> argparse.ArgumentParser:
         description="Train a GPT on a streaming weighted mixture of token sources.",
         epilog="subcommands:\n  train sample --help   generate text from a checkpoint\n"
                "  train export --help   write a Hugging Face GPT2LMHeadModel folder\n"
+               "  train eval --help     zero-/few-shot tasks and bits per byte (conf/eval/)\n"
                "  train finetune --help  GPT-1 fine-tuning on a labelled task (conf/finetune/)\n\n"
                "overrides (key=value; model.KEY, train.KEY, mixture.KEY, or a bare KEY that is "
                "unambiguous), defaults:\n" + _keys_help() +
+               "\n\n--config FILE: a YAML file with sections model, train and mixture (mixture keys override "
+               "the --mixture file's), applied after the preset and before key=value overrides"
                "\n\nexamples:\n  train --mixture conf/gpt3_mix.yaml --model tiny max_steps=100\n"
                "  train --mixture conf/gpt3_mix.yaml --out runs/a --resume auto\n"
                "  torchrun --nproc_per_node 8 -m training.cli --mixture conf/gpt3_mix.yaml "
@@ -49,6 +55,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/train", help="run folder: checkpoints, metrics, plots (default: runs/train)")
     p.add_argument("--resume", default=None,
                    help="'auto' for the newest complete checkpoint in --out, or a checkpoint folder")
+    p.add_argument("--config", help="a YAML file with sections model, train, mixture")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     return p
 
@@ -74,23 +81,34 @@ def export_parser() -> argparse.ArgumentParser:
     return p
 
 
+def read_run_file(path: str | None) -> tuple[dict, dict]:
+    """A --config file: its `model`/`train` sections, and its `mixture` section as overrides."""
+    data = read_yaml(path) if path else {}
+    unknown = sorted(set(data) - {*SECTIONS, "mixture"})
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown section in {path} (use model, train, mixture)")
+    mixture = data.pop("mixture", None) or {}
+    if not isinstance(mixture, dict):
+        raise ConfigError(f"mixture: must be a mapping of mixture keys in {path}")
+    return data, mixture
+
+
 def run_train(args) -> int:
     import os
 
+    from pipeline.tokens.mixture import format_table, load_mixture, resolve_table
     from training.config import load_run_config
-    from training.mixture import load_mixture
     from training.train import train
 
-    mixture_overrides = {}
+    run_file, mixture_overrides = read_run_file(args.config)
     for text in (o for o in args.overrides if o.startswith("mixture.")):
         path, value = parse_override(text)
         mixture_overrides[".".join(path[1:])] = value
     trainer_overrides = [o for o in args.overrides if not o.startswith("mixture.")]
-    load_run_config(args.model, trainer_overrides)  # config mistakes fail before any data is read
+    load_run_config(args.model, trainer_overrides, config_file=run_file)  # mistakes fail before data is read
     mixture = load_mixture(args.mixture, mixture_overrides)
-    config = load_run_config(args.model, trainer_overrides, vocab_size=mixture.vocab_size)
+    config = load_run_config(args.model, trainer_overrides, vocab_size=mixture.vocab_size, config_file=run_file)
     if int(os.environ.get("RANK", "0")) == 0:
-        from training.mixture import format_table, resolve_table
         print(format_table(resolve_table(mixture), mixture.token_budget))
     result = train(config, mixture, args.out, resume=args.resume)
     import torch.distributed as dist
@@ -124,6 +142,8 @@ def run_export(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     commands = {"sample": (sample_parser, run_sample), "export": (export_parser, run_export)}
+    from training.eval.cli import eval_parser, run_eval
+    commands["eval"] = (eval_parser, run_eval)
     from training.finetune.cli import finetune_parser, run_finetune_command
     commands["finetune"] = (finetune_parser, run_finetune_command)
     if argv and argv[0] in commands:
@@ -133,15 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         make_parser, run = train_parser, run_train
     parser = make_parser()
     args = parser.parse_intermixed_args(argv)  # overrides may sit before or after the options
-    errors = (ConfigError, InputError, CheckpointError)
-    try:
-        from training.mixture import MixtureError
-        errors += (MixtureError,)
-    except ImportError:  # the data side is absent; the train command then fails on its import
-        pass
     try:
         return run(args)
-    except errors as exc:
+    except (ConfigError, InputError, CheckpointError, MixtureError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -22,18 +22,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from pipeline.tokens.mixture import Mixture, MixtureError, source_specs
 from pipeline.tokens.packing import Interleave, SourceSpec, SourceStream, index_source
 from pipeline.tokens.shards import TRAIN, VALIDATION
-from training.mixture import Mixture, MixtureError
 
 log = logging.getLogger("webmix.data")
 STATE_VERSION = 1
-
-
-def source_specs(mixture: Mixture, split: str) -> list[SourceSpec]:
-    return [index_source(s.name, s.path, split, seed=mixture.seed,
-                         validation_fraction=mixture.validation_fraction,
-                         tokenizer=mixture.tokenizer, eot_id=mixture.eot_id) for s in mixture.sources]
 
 
 def _stack(rows: list[np.ndarray], dtype=np.int64) -> np.ndarray:

@@ -139,11 +139,21 @@ def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
 
 # --- validating -------------------------------------------------------------------------------
 
-def _dotted(where: str, loc: tuple) -> str:
+def _dotted(where: str, loc: tuple, data: Any) -> str:
+    """The key at `loc` as the overrides spell it: an entry of a list of named mappings by its name
+    (`sources.web.weight`), any other list entry by its index (`languages[2]`)."""
     key = where
     for part in loc:
+        item = data[part] if isinstance(data, (list, dict)) and _has(data, part) else None
+        if isinstance(part, int) and isinstance(item, dict) and "name" in item:
+            part = str(item["name"])
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+        data = item
     return key
+
+
+def _has(data: list | dict, part: Any) -> bool:
+    return part in data if isinstance(data, dict) else isinstance(part, int) and 0 <= part < len(data)
 
 
 def _known_keys(cls: Any, loc: tuple) -> list[str]:
@@ -167,11 +177,11 @@ def _fields(cls: Any) -> dict[str, Any]:
     return {}
 
 
-def describe(exc: ValidationError, cls: Any, where: str = "") -> str:
-    """A pydantic error as one line: `dotted.key: problem (got value)`."""
+def describe(exc: ValidationError, cls: Any, where: str = "", data: Any = None) -> str:
+    """A pydantic error as one line: `dotted.key: problem, got value`."""
     errors = exc.errors()
     first = errors[0]
-    key = _dotted(where, first["loc"]) or where or "config"
+    key = _dotted(where, first["loc"], data) or where or "config"
     if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         known = _known_keys(cls, first["loc"])
         problem = "unknown key" + (f" (known here: {', '.join(known)})" if known else "")
@@ -193,7 +203,7 @@ def parse_model(cls: type[BaseModel], data: Any, where: str):
     try:
         return cls.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(describe(exc, cls, where)) from None
+        raise ConfigError(describe(exc, cls, where, data)) from None
 
 
 # --- stage sections: models derived from conf/pipeline.yaml -----------------------------------

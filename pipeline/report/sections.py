@@ -267,7 +267,7 @@ def mixture(data: RunData):
                  num((m.get("documents") or {}).get("train"))] for n, m in sorted(data.token_manifests.items())]
         return section("mixture", "Training mixture", "Tokens per source (no build_mixture output in this run).",
                        table(["source", "train tokens", "validation tokens", "documents"], rows))
-    from training.mixture import GPT3_TABLE, resolve_table
+    from pipeline.tokens.mixture import GPT3_TABLE, resolve_table
 
     available = [{"name": s["name"], "tokens": s["tokens_available"], "weight": s["weight"]}
                  for s in manifest.get("sources", [])]

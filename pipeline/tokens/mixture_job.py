@@ -103,7 +103,7 @@ example:
         return [f"{SECTION}.block_size={args.block_size}"] if args.block_size else []
 
     def _mixture(self, args):
-        from training.mixture import load_mixture  # the one mixture loader, shared with the trainer
+        from pipeline.tokens.mixture import load_mixture  # the one mixture loader, shared with the trainer
         return load_mixture(args.mixture, {"root": args.root} if args.root else None)
 
     def validate(self, args, config) -> None:
@@ -120,8 +120,7 @@ example:
         return [args.mixture, mixture.tokenizer, *(s.path for s in mixture.sources)]
 
     def run(self, spark, args, config) -> dict:
-        from training.data import source_specs
-        from training.mixture import format_table, resolve_table
+        from pipeline.tokens.mixture import format_table, resolve_table, source_specs
 
         section = config_section(config, SECTION)
         mixture = self._mixture(args)

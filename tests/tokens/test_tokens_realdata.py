@@ -21,7 +21,7 @@ def test_real_text_through_tokenizer_shards_and_stream(realdata, tmp_path):
     import yaml
 
     from training.data import MixtureLoader
-    from training.mixture import load_mixture
+    from pipeline.tokens.mixture import load_mixture
 
     shakespeare = _paragraphs(realdata / "text/books/tinyshakespeare.txt", "shakespeare")
     alice = _paragraphs(realdata / "text/books/gutenberg_11-0.txt", "alice")

@@ -22,7 +22,7 @@ from pipeline.tokens.mixture_job import BuildMixtureJob
 from pipeline.tokens.tokenize_job import TokenizeJob, tokenize_local
 from pipeline.tokens.tokenizer_job import TrainTokenizerJob
 from training.data import MixtureLoader
-from training.mixture import load_mixture
+from pipeline.tokens.mixture import load_mixture
 
 REPO = Path(__file__).resolve().parents[2]
 WORDS = "north south river hill stone bridge market tower garden lamp door window".split()

@@ -1,4 +1,4 @@
-"""The `train` command on the real data side (training.mixture / training.data) with a tiny text
+"""The `train` command on the real data side (pipeline.tokens.mixture / training.data) with a tiny text
 corpus and tokenizer; then `train sample`, `train export` and the Hugging Face equality check."""
 import json
 import random

@@ -1,4 +1,4 @@
-"""Test doubles with the data interface of training.mixture / training.data, so the loop is tested
+"""Test doubles with the data interface of pipeline.tokens.mixture / training.data, so the loop is tested
 without token shards: rows come from a generator seeded by (seed, row number), and the stream's
 state is the number of batches it has handed out."""
 from __future__ import annotations

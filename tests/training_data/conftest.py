@@ -10,7 +10,7 @@ import yaml
 
 from pipeline.tokens import bpe
 from pipeline.tokens.tokenize_job import tokenize_local
-from training.mixture import load_mixture
+from pipeline.tokens.mixture import load_mixture
 
 WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at which "
          "river stone light garden window market letter summer winter north").split()

@@ -11,7 +11,7 @@ from pyarrow import table as arrow_table
 
 from pipeline.tokens import bpe
 from pipeline.tokens.tokenize_job import tokenize_local
-from training.mixture import (GPT3_BUDGET, GPT3_TABLE, MixtureError, format_table, load_mixture, parse_count,
+from pipeline.tokens.mixture import (GPT3_BUDGET, GPT3_TABLE, MixtureError, format_table, load_mixture, parse_count,
                               resolve_table)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,12 +76,23 @@ def _bad(tmp_path, corpus, sources, **top) -> str:
 def test_bad_mixtures_fail_with_one_line(corpus, tmp_path):
     a = {"name": "a", "path": "tokens/a", "weight": 1}
     assert "does not exist" in _bad(tmp_path, corpus, [a, {"name": "x", "path": "tokens/nope", "weight": 1}])
-    assert "negative" in _bad(tmp_path, corpus, [a, {"name": "b", "path": "tokens/b", "weight": -0.5}])
+    assert _bad(tmp_path, corpus, [a, {"name": "b", "path": "tokens/b", "weight": -0.5}]) == \
+        "mixture.sources.b.weight: input should be greater than or equal to 0, got -0.5"
     assert "sum to zero" in _bad(tmp_path, corpus, [{**a, "weight": 0}])
     assert "listed twice" in _bad(tmp_path, corpus, [a, a])
-    assert "unknown" in _bad(tmp_path, corpus, [{**a, "wieght": 1}])
-    assert "token_budget" in _bad(tmp_path, corpus, [a], token_budget="lots")
-    assert "weight must be a number" in _bad(tmp_path, corpus, [{**a, "weight": "heavy"}])
+    assert "mixture.sources.a.wieght: unknown key" in _bad(tmp_path, corpus, [{**a, "wieght": 1}])
+    assert "mixture.token_budget: must be a token count like 300B" in _bad(tmp_path, corpus, [a], token_budget="lots")
+    assert "mixture.sources.a.weight: input should be a valid number" in \
+        _bad(tmp_path, corpus, [{**a, "weight": "heavy"}])
+    assert "mixture.seed: " in _bad(tmp_path, corpus, [a], seed="x")
+
+
+def test_mixture_overrides_follow_the_one_loader(mixture, corpus):
+    """`sources.<name>.<key>` addresses a source by name; "3e-4"-style strings are numbers."""
+    from pipeline.tokens.mixture import read_mixture_file
+
+    spec = read_mixture_file(corpus["mix"], {"sources.a.weight": "5e-1", "token_budget": "2e6"})
+    assert [s.weight for s in spec.sources] == [0.5, 0.3, 0.2] and spec.token_budget == 2_000_000
 
 
 def test_zero_token_source_is_refused(corpus, tmp_path):

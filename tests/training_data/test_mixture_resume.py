@@ -70,7 +70,7 @@ def test_two_ranks_resume_exactly_and_share_rows_without_gaps(mixture):
 
 
 def test_state_of_another_mixture_is_refused(mixture):
-    from training.mixture import MixtureError
+    from pipeline.tokens.mixture import MixtureError
 
     state = MixtureLoader(mixture, BLOCK, BATCH).state_dict()
     with pytest.raises(MixtureError, match="block_size"):

@@ -13,8 +13,8 @@ import yaml
 from pipeline.tokens import bpe
 from pipeline.tokens.packing import SourceStream, index_source
 from pipeline.tokens.shards import TRAIN, VALIDATION, order_keys
-from training.data import MixtureDataset, MixtureLoader, source_specs, validation_batches
-from training.mixture import load_mixture
+from training.data import MixtureDataset, MixtureLoader, validation_batches
+from pipeline.tokens.mixture import load_mixture, source_specs
 
 
 def _split_docs(tokens: np.ndarray, eot: int) -> collections.Counter:

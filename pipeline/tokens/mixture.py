@@ -5,28 +5,28 @@ tokens drawn from that source (GPT-3: "the fraction of examples during training 
 a given dataset"; our rows are all block_size + 1 tokens, so examples and tokens agree). Everything a
 run could trip over later is checked here, before training, with one line per mistake.
 
-    python -m training.mixture conf/gpt3_mix.yaml [root=runs/demo] [token_budget=1e9]   # the table
+    python -m pipeline.tokens.mixture conf/gpt3_mix.yaml [root=runs/demo] [token_budget=1e9]   # the table
+
+The format lives here, below both the stages (build_mixture) and the trainer (training/data.py), and
+imports no torch: a mixture file is read by the one config loader's rules (pipeline/core/config.py).
 """
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Annotated, Optional
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from pipeline.core.config import InputError
+from pipeline.core.config import ConfigError, Float, InputError, parse_model, parse_override, read_yaml, set_key
 from pipeline.tokens import bpe
-from pipeline.tokens.packing import index_source
+from pipeline.tokens.packing import SourceSpec, index_source
 from pipeline.tokens.shards import TRAIN, read_manifest
 
 log = logging.getLogger("webmix.mixture")
-
-TOP_KEYS = {"seed", "token_budget", "tokenizer", "root", "validation_fraction", "sources"}
-SOURCE_KEYS = {"name", "path", "weight", "optional"}
 
 # GPT-3 (Brown et al. 2020) Table 2.2: tokens, weight in the training mix, epochs at 300B tokens.
 GPT3_TABLE = [
@@ -39,7 +39,7 @@ GPT3_TABLE = [
 GPT3_BUDGET = 300e9
 
 
-class MixtureError(InputError):
+class MixtureError(InputError, ConfigError):
     """A mixture that cannot be trained on; the message is one line."""
 
 
@@ -72,93 +72,87 @@ class Mixture:
         raise MixtureError(f"mixture has no source '{name}' (it has: {', '.join(s.name for s in self.sources)})")
 
 
-def parse_count(value, key: str) -> int:
-    """A token count: 300000000000, 3e11, '300B', '1.5M'."""
-    if isinstance(value, bool):
-        raise MixtureError(f"mixture key '{key}' must be a token count, got {value!r}")
-    if isinstance(value, (int, float)):
+def _count(value) -> int:
+    """A token count: 300000000000, 3e11, '300B', '1.5M' (ValueError otherwise: pydantic's rule)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([KMBT]?)\s*", str(value), re.IGNORECASE)
-    if not match:
-        raise MixtureError(f"mixture key '{key}' must be a token count like 300B or 3e11, got {value!r}")
+    if isinstance(value, bool) or not match:
+        raise ValueError("must be a token count like 300B or 3e11")
     scale = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2).upper()]
     return int(float(match.group(1)) * scale)
 
 
-def _apply_overrides(raw: dict, overrides: dict) -> dict:
-    """Overrides as {key: value}: top-level keys, or `sources.<name>.<key>` for one source."""
-    raw = copy.deepcopy(raw)
-    for key, value in overrides.items():
-        parts = key.split(".")
-        if parts[0] not in TOP_KEYS:
-            raise MixtureError(f"unknown mixture key '{key}' (known: {', '.join(sorted(TOP_KEYS))})")
-        if len(parts) == 1:
-            raw[key] = value
-            continue
-        if parts[0] != "sources" or len(parts) != 3 or parts[2] not in SOURCE_KEYS:
-            raise MixtureError(f"mixture override '{key}' must be a top-level key or sources.<name>.<key>")
-        matches = [s for s in raw.get("sources") or [] if isinstance(s, dict) and s.get("name") == parts[1]]
-        if not matches:
-            raise MixtureError(f"mixture override '{key}': no source named '{parts[1]}'")
-        matches[0][parts[2]] = value
-    return raw
-
-
-def _read(path: str) -> dict:
+def parse_count(value, key: str) -> int:
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise MixtureError(f"mixture file not found: {path}") from None
-    except yaml.YAMLError:
-        raise MixtureError(f"mixture file {path} is not valid YAML") from None
-    if not isinstance(raw, dict):
-        raise MixtureError(f"mixture file {path} must hold a mapping with 'sources'")
-    unknown = set(raw) - TOP_KEYS
-    if unknown:
-        raise MixtureError(f"unknown mixture key '{sorted(unknown)[0]}' (known: {', '.join(sorted(TOP_KEYS))})")
-    return raw
+        return _count(value)
+    except ValueError as exc:
+        raise MixtureError(f"mixture.{key}: {exc}, got {value!r}") from None
 
 
-def _sources(raw: dict, root: str, warnings: list[str]) -> list[tuple[str, str, float]]:
-    entries = raw.get("sources")
-    if not isinstance(entries, list) or not entries:
-        raise MixtureError("mixture 'sources' must be a non-empty list of {name, path, weight}")
-    kept, seen, dropped = [], set(), []
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not {"name", "path", "weight"} <= set(entry):
-            raise MixtureError(f"mixture source #{i + 1} must have name, path and weight")
-        unknown = set(entry) - SOURCE_KEYS
-        if unknown:
-            raise MixtureError(f"mixture source '{entry['name']}': unknown key '{sorted(unknown)[0]}'")
-        name, weight = str(entry["name"]), entry["weight"]
-        if name in seen:
-            raise MixtureError(f"mixture source '{name}' is listed twice")
-        seen.add(name)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight != weight:
-            raise MixtureError(f"mixture source '{name}': weight must be a number, got {weight!r}")
-        if weight < 0:
-            raise MixtureError(f"mixture source '{name}': weight {weight} is negative")
-        path = os.path.join(root, str(entry["path"]))
+class SourceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    path: str
+    weight: Float = Field(ge=0, allow_inf_nan=False)   # relative; normalised over the sources kept
+    optional: bool = False                              # a missing path leaves the source out
+
+
+class MixtureFile(BaseModel):
+    """The mixture YAML as written (conf/gpt3_mix.yaml)."""
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 1234
+    token_budget: Annotated[int, BeforeValidator(_count), Field(gt=0)]
+    tokenizer: Optional[str] = None    # default: the tokenizer copy in the first source's manifest
+    root: Optional[str] = None         # folder the relative paths are under (default: the working folder)
+    validation_fraction: Float = Field(0.001, ge=0, lt=1)   # used only for folders without a manifest
+    sources: list[SourceEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_unique(self):
+        names = [s.name for s in self.sources]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"source '{twice[0]}' is listed twice")
+        return self
+
+
+def read_mixture_file(path: str, overrides: dict | None = None) -> MixtureFile:
+    """The file, then each override {dotted key: value} (`sources.<name>.<key>` for one source)."""
+    try:
+        raw = read_yaml(path)
+        for key, value in (overrides or {}).items():
+            raw = set_key(raw, key.split("."), value)
+        return parse_model(MixtureFile, raw, "mixture")
+    except ConfigError as exc:
+        raise MixtureError(str(exc).replace("config file", "mixture file")) from None
+
+
+def _sources(spec: MixtureFile, root: str, warnings: list[str]) -> list[tuple[str, str, float]]:
+    kept, dropped = [], []
+    for entry in spec.sources:
+        path = os.path.join(root, entry.path)
         if not os.path.exists(path):
-            if entry.get("optional", False):
-                dropped.append(name)
+            if entry.optional:
+                dropped.append(entry.name)
                 continue
-            raise MixtureError(f"mixture source '{name}': path {path} does not exist")
-        if weight == 0:
-            warnings.append(f"source '{name}' has weight 0 and is left out")
+            raise MixtureError(f"mixture source '{entry.name}': path {path} does not exist")
+        if entry.weight == 0:
+            warnings.append(f"source '{entry.name}' has weight 0 and is left out")
             continue
-        kept.append((name, path, float(weight)))
+        kept.append((entry.name, path, entry.weight))
     if dropped:
         warnings.append(f"sources not found and left out, the other weights renormalised: {', '.join(dropped)}")
-    if not kept or sum(w for _, _, w in kept) <= 0:
+    if not kept:
         raise MixtureError("mixture weights sum to zero: no source left to draw from")
     return kept
 
 
-def _tokenizer_of(raw: dict, root: str, paths: list[tuple[str, str]]) -> str:
-    if raw.get("tokenizer"):
-        return bpe.resolve_path(os.path.join(root, str(raw["tokenizer"])))
+def _tokenizer_of(spec: MixtureFile, root: str, paths: list[tuple[str, str]]) -> str:
+    if spec.tokenizer:
+        return bpe.resolve_path(os.path.join(root, spec.tokenizer))
     for _, path in paths:  # a token folder carries a copy of the tokenizer it was made with
         manifest = read_manifest(path)
         if manifest is not None:
@@ -169,22 +163,13 @@ def _tokenizer_of(raw: dict, root: str, paths: list[tuple[str, str]]) -> str:
 def load_mixture(path: str, overrides: dict | None = None) -> Mixture:
     """Read, check and resolve a mixture YAML: paths exist, weights are sane (normalised to sum 1),
     every source has training tokens and was tokenized with the mixture's tokenizer."""
-    raw = _apply_overrides(_read(path), overrides or {})
-    root = str(raw.get("root") or ".")
+    spec = read_mixture_file(path, overrides)
+    root = spec.root or "."
     warnings: list[str] = []
-    entries = _sources(raw, root, warnings)
+    entries = _sources(spec, root, warnings)
+    seed, validation_fraction, budget = spec.seed, spec.validation_fraction, spec.token_budget
     try:
-        seed = int(raw.get("seed", 1234))
-        validation_fraction = float(raw.get("validation_fraction", 0.001))
-    except (TypeError, ValueError):
-        raise MixtureError("mixture 'seed' must be an integer and 'validation_fraction' a number") from None
-    if not 0 <= validation_fraction < 1:
-        raise MixtureError(f"mixture 'validation_fraction' must be in [0, 1), got {validation_fraction}")
-    budget = parse_count(raw.get("token_budget", 0), "token_budget")
-    if budget <= 0:
-        raise MixtureError("mixture 'token_budget' must be a positive token count")
-    try:
-        tokenizer = _tokenizer_of(raw, root, [(n, p) for n, p, _ in entries])
+        tokenizer = _tokenizer_of(spec, root, [(n, p) for n, p, _ in entries])
         tok = bpe.load(tokenizer)
         digest, eot = bpe.tokenizer_hash(tokenizer), bpe.eot_id(tok)
     except InputError as exc:
@@ -213,6 +198,13 @@ def load_mixture(path: str, overrides: dict | None = None) -> Mixture:
         log.warning("mixture %s: %s", path, line)
     return Mixture(sources, budget, seed, tokenizer, digest, tok.get_vocab_size(), eot,
                    validation_fraction, warnings)
+
+
+def source_specs(mixture: Mixture, split: str) -> list[SourceSpec]:
+    """Each source's documents of `split`, indexed (what the trainer streams and build_mixture writes)."""
+    return [index_source(s.name, s.path, split, seed=mixture.seed,
+                         validation_fraction=mixture.validation_fraction,
+                         tokenizer=mixture.tokenizer, eot_id=mixture.eot_id) for s in mixture.sources]
 
 
 def resolve_table(mixture_or_rows, token_budget: float | None = None) -> list[dict]:
@@ -259,13 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip().splitlines()[-1].strip())
-        print("    python -m training.mixture --gpt3       # GPT-3's own Table 2.2 as the resolver computes it")
+        print("    python -m pipeline.tokens.mixture --gpt3       # GPT-3's own Table 2.2 as the resolver computes it")
         return 0 if argv else 2
     if argv[0] == "--gpt3":
         print(format_table(resolve_table(GPT3_TABLE, GPT3_BUDGET), GPT3_BUDGET))
         return 0
-    overrides = dict(a.split("=", 1) for a in argv[1:] if "=" in a)
-    overrides = {k: yaml.safe_load(v) for k, v in overrides.items()}
+    overrides = dict((".".join(path), value) for path, value in map(parse_override, argv[1:]))
     try:
         mixture = load_mixture(argv[0], overrides)
     except MixtureError as exc:
