@@ -17,7 +17,6 @@ import os
 import random
 import re
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +29,6 @@ MODEL_FILE, STATE_FILE, CONFIG_FILE, TOKENIZER_FILE = (
     "model.safetensors", "train_state.pt", "config.json", "tokenizer.json")
 TIED_KEY = "lm_head.weight"
 _STEP_DIR = re.compile(r"^step_(\d{8})$")
-# Test hook "STEP:SECONDS": sleep that long inside the write of STEP's checkpoint, after the weights
-# and before the rest, so a test can SIGKILL the writer at the worst moment.
-PAUSE_ENV = "WEBMIX_TEST_CKPT_PAUSE"
 
 
 class CheckpointError(ValueError):
@@ -68,12 +64,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _pause_for_test(step: int) -> None:
-    hook = os.environ.get(PAUSE_ENV, "")
-    if hook and int(hook.split(":")[0]) == step:
-        time.sleep(float(hook.split(":")[1]))
-
-
 def step_dir(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / "checkpoints" / f"step_{step:08d}"
 
@@ -87,7 +77,6 @@ def save_checkpoint(run_dir: Path, step: int, model_state: dict, train_state: di
     tmp.mkdir(parents=True)
     weights = {k: v.detach().contiguous().cpu() for k, v in model_state.items() if k != TIED_KEY}
     save_file(weights, tmp / MODEL_FILE)
-    _pause_for_test(step)
     torch.save(train_state, tmp / STATE_FILE)
     (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
     if tokenizer_path:

@@ -18,8 +18,8 @@ REPO = HERE.parents[1]
 FAST = ["eval_every=0", "eval_batches=1", "log_every=1", "warmup_steps=2", "batch_size=4", "progress=log"]
 
 
-def start(out_dir, args, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", **(env_extra or {}))
+def start(out_dir, args):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, str(HERE / "trainer_doubles.py"), str(out_dir), *args],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -36,7 +36,7 @@ def wait_for(predicate, proc, timeout=120):
 
 
 def test_sigkill_while_writing_a_checkpoint_leaves_the_previous_one(tmp_path):
-    proc = start(tmp_path, FAST + ["max_steps=6", "ckpt_every=2"], {ckpt.PAUSE_ENV: "4:60"})
+    proc = start(tmp_path, ["--pause-checkpoint", "4:60", *FAST, "max_steps=6", "ckpt_every=2"])
     root = tmp_path / "checkpoints"
     wait_for(lambda: any((p / ckpt.MODEL_FILE).exists() for p in root.glob(".step_00000004.tmp-*")), proc)
     proc.send_signal(signal.SIGKILL)

@@ -96,16 +96,42 @@ def ddp_worker(rank, world_size, port, out_dir, overrides, result_file):
     torch.distributed.destroy_process_group()
 
 
+def pause_checkpoint_write(step: int, seconds: float) -> None:
+    """Sleep inside the write of `step`'s checkpoint, after its weights and before the rest (the
+    training state is the next file written), so a test can SIGKILL the writer at the worst moment."""
+    import time
+    from pathlib import Path
+
+    from training.checkpoint import step_dir
+
+    save, writing = torch.save, f".{step_dir(Path('.'), step).name}.tmp-"
+
+    def slow_save(obj, path, *args, **kwargs):
+        if Path(path).parent.name.startswith(writing):
+            time.sleep(seconds)
+        return save(obj, path, *args, **kwargs)
+
+    torch.save = slow_save  # this process is a test double: nothing else here calls torch.save
+
+
+def take_option(args: list[str], name: str) -> str | None:
+    if name not in args:
+        return None
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
 if __name__ == "__main__":
-    # python trainer_doubles.py OUT_DIR [--resume auto] [key=value ...]: a training process for the
-    # signal tests.
+    # python trainer_doubles.py OUT_DIR [--resume auto] [--pause-checkpoint STEP:SECONDS] [key=value ...]:
+    # a training process for the signal tests.
     import sys
 
     args = sys.argv[1:]
-    resume = None
-    if "--resume" in args:
-        i = args.index("--resume")
-        resume = args[i + 1]
-        del args[i:i + 2]
+    resume = take_option(args, "--resume")
+    pause = take_option(args, "--pause-checkpoint")
+    if pause:
+        pause_checkpoint_write(int(pause.split(":")[0]), float(pause.split(":")[1]))
     torch.set_num_threads(1)
     run_fake(args[0], args[1:], resume=resume)
