@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Callable
 
 import fsspec
 from pyspark.sql import DataFrame, SparkSession
@@ -23,6 +24,7 @@ log = logging.getLogger("webmix.neardup")
 
 REMOVED_DIR = "removed"
 WORK_DIR = "_work"
+CHECKPOINT_DIR = "checkpoints"  # reliable checkpoints, under WORK_DIR
 REASONS = ("exact_url", "exact_content", "near_within", "near_cross")
 
 
@@ -57,12 +59,18 @@ class FuzzyPass:
         return cluster_removals(components, nodes, reason, cross_source=self.cross)
 
 
-def checkpoint(df: DataFrame) -> DataFrame:
+def checkpointer(spark: SparkSession, work: str, kind: str) -> Callable[[DataFrame], DataFrame]:
     """Materialise a table that later steps read several times and cut its lineage, so the plans of
-    the iterative steps stay small. Local checkpoints (executor block managers, memory and disk):
-    a lost executor fails the job, which then reruns whole; a reliable checkpoint would compute every
-    table twice."""
-    return df.localCheckpoint(eager=True)
+    the iterative steps stay small.
+
+    reliable (default): files under the stage's work folder, on the output's filesystem, removed with
+    it. An executor lost after a checkpoint costs only its running tasks. local: the executors' block
+    managers; cheaper on one machine, but a lost executor holds the only copy of its blocks and the
+    whole job fails (found by killing an executor on a standalone cluster)."""
+    if kind == "local":
+        return lambda df: df.localCheckpoint(eager=True)
+    spark.sparkContext.setCheckpointDir(output.join(work, CHECKPOINT_DIR))
+    return lambda df: df.checkpoint(eager=True)
 
 
 def number_nodes(live: DataFrame) -> DataFrame:
@@ -111,6 +119,9 @@ class DedupJob(Job):
         self.inputs = parse_inputs(args.input)
         self.order = parse_priority(args.priority, list(self.inputs))
         self.params = lsh.from_config(config["dedup"], config["classifier"]["num_features"])
+        if config["dedup"]["checkpoint"] not in ("reliable", "local"):
+            raise ConfigError(f"config key 'dedup.checkpoint' is {config['dedup']['checkpoint']!r}; "
+                              "use reliable or local")
         if config["dedup"]["max_component_rounds"] < 1:
             raise ConfigError("config key 'dedup.max_component_rounds' must be >= 1")
         check_schemas(self.inputs)
@@ -159,6 +170,7 @@ class DedupJob(Job):
                            "s_curve": lsh.s_curve(self.params.bands, self.params.rows)}
         if conf["fuzzy"]:
             cross = conf["cross_source"] and len(self.order) > 1
+            checkpoint = checkpointer(spark, work, conf["checkpoint"])
             parts, passes = fuzzy_removals(checkpoint(number_nodes(live)), self.params, cross,
                                            conf["max_component_rounds"], checkpoint)
             removed_parts.extend(parts)
