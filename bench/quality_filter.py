@@ -7,8 +7,8 @@ one run:
 
   (a) pages/s of one Python process doing the same per-page work (read, extract, langid,
       heuristics, classifier score from the exported weights, pareto keep, Parquet write) through the
-      same DocumentMaker the job's workers use,
-      after a warm-up file;
+      same DocumentMaker and document steps the job's workers use, after a warm-up file, with the
+      seconds of each step;
   (b) pages/s of the Spark job on local[2] once Spark is up (the job's own `seconds`);
   (c) the peak RSS of a Python worker (VmHWM, reported by the workers into _stats.json) for the
       set and for 1/--scale of it, i.e. a set and one --scale times larger: flat is the goal.
@@ -84,19 +84,27 @@ def baseline(files: list[str], config: dict, model_dir: str | None, out: Path) -
     import pyarrow.parquet as pq
 
     from pipeline.core.schema import DOC_ARROW_SCHEMA, docs_to_arrow
-    from pipeline.text.documents import DOC, SNIPPET_CHARS, DocumentMaker, peak_rss_kb
+    from pipeline.readers.warc_documents import DOC, FILE, DocumentMaker, peak_rss_kb
+    from pipeline.steps import StepList
 
-    keep = None
+    steps = StepList.from_config(config)
     if model_dir:
-        from pipeline.quality.keep import QualityKeep
+        from pipeline.quality.keep import keep_steps
 
-        keep = QualityKeep.from_config(model_dir, config, SNIPPET_CHARS)
-    maker = DocumentMaker(config, "commoncrawl", last_step=keep.rows if keep else None)
+        steps = steps + keep_steps(model_dir, config)
+    maker = DocumentMaker(config, "commoncrawl", steps)
+    seconds: dict[str, float] = {}
 
     def work(paths, writer=None):
         pages = kept = 0
+        seconds.clear()
         for path in paths:
             for rows in maker.file_batches(path):
+                for row in rows:
+                    if row["kind"] == FILE:
+                        for key, value in row["meta"].items():
+                            if key.startswith("seconds_"):
+                                seconds[key[8:]] = seconds.get(key[8:], 0.0) + float(value)
                 docs = [r for r in rows if r["kind"] == DOC]
                 live = [r for r in docs if r["drop_reason"] is None]
                 pages, kept = pages + len(docs), kept + len(live)
@@ -109,9 +117,9 @@ def baseline(files: list[str], config: dict, model_dir: str | None, out: Path) -
     start = time.perf_counter()
     with pq.ParquetWriter(str(out / "baseline.parquet"), DOC_ARROW_SCHEMA, compression="zstd") as writer:
         pages, kept = work(files, writer)
-    seconds = time.perf_counter() - start
-    return {"pages": pages, "kept": kept, "seconds": seconds, "pages_per_s": pages / seconds,
-            "peak_rss_mb": peak_rss_kb() / 1024}
+    elapsed = time.perf_counter() - start
+    return {"pages": pages, "kept": kept, "seconds": elapsed, "pages_per_s": pages / elapsed,
+            "peak_rss_mb": peak_rss_kb() / 1024, "step_seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
 def spark_run(inputs: list[str], out: Path, model_dir: str | None, master: str) -> dict:
@@ -154,7 +162,7 @@ def main() -> int:
     config = load_config()
     base = baseline(files, config, args.model, work / "baseline")
     print(f"(a) python loop : {base['pages_per_s']:8.1f} pages/s  ({base['pages']} pages, {base['seconds']:.1f}s,"
-          f" kept {base['kept']}, RSS {base['peak_rss_mb']:.0f} MB)", flush=True)
+          f" kept {base['kept']}, RSS {base['peak_rss_mb']:.0f} MB; step seconds {base['step_seconds']})", flush=True)
     small = None
     if args.scale > 1:
         # 1/scale of the crawl first: Python workers are reused within the session and VmHWM is a

@@ -1,13 +1,15 @@
-"""`spark-submit pipeline/quality_filter.py`: GPT-3's CommonCrawl filter.
+"""`spark-submit pipeline/quality_filter.py`: GPT-3's CommonCrawl filter as a list of document steps.
 
-read -> extract -> langid -> heuristics -> score with the saved classifier -> keep iff a Lomax(alpha)
-draw exceeds 1 - score, the draw derived from (seed, document id) (GPT-3, Appendix A: "We kept
-each document in our dataset iff np.random.pareto(alpha) > 1 - document_score").
+The steps come from `quality_filter.steps` (default: extract -> langid -> c4_lines -> gopher_quality
+-> gopher_repetition; see pipeline/steps), then with --model `score` (the saved classifier) and
+`sample`: keep iff a Lomax(alpha) draw exceeds 1 - score, the draw derived from (seed, document id)
+(GPT-3, Appendix A: "We kept each document in our dataset iff np.random.pareto(alpha) > 1 -
+document_score"). The funnel in `_stats.json` has one row per step.
 
-Without --model the job writes the raw extracted documents (after langid and heuristics): the
-classifier's CommonCrawl negatives and the input of later stages. An --input may also be such a
-folder (Parquet in the document schema, committed with _SUCCESS), so a crawl is extracted once
-and scored as often as wanted.
+An --input may be WARC/WET files or a folder of documents (Parquet in the document schema,
+committed with _SUCCESS): text inputs run the same steps but extract. So a crawl is extracted once
+(without --model: the classifier's CommonCrawl negatives, the input of later stages) and scored as
+often as wanted; `langid.languages=[]` and `heuristics.enabled=false` switch those steps off.
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ from pyspark.sql import functions as F
 
 from pipeline.core.config import ConfigError, InputError
 from pipeline.core.job import Job
-from pipeline.core.schema import DOC_COLUMNS, DROP_REASON
+from pipeline.core.schema import DOC_COLUMNS, DROP_REASON, STAGED_ARROW_SCHEMA, STAGED_SPARK_DDL
 from pipeline.core.stats import KEPT
 from pipeline.readers.inputs import expand_inputs, is_document_folder
-from pipeline.text.documents import SNIPPET_CHARS
 
 EXAMPLES = """
 examples:
@@ -38,7 +39,7 @@ examples:
 
 class QualityFilterJob(Job):
     name = "quality_filter"
-    sections = ("readers", "extract", "langid", "heuristics")
+    sections = ("readers", "extract", "langid", "heuristics")   # the steps' sections
     description = __doc__ + EXAMPLES
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,7 @@ class QualityFilterJob(Job):
         return overrides
 
     def validate(self, args: argparse.Namespace, config: dict) -> None:
+        from pipeline.steps import StepList
         from pipeline.text.langid import check_model_setting
 
         qf = config["quality_filter"]
@@ -79,18 +81,21 @@ class QualityFilterJob(Job):
         self.doc_folders = [s for s in args.input if is_document_folder(s)]
         warc_specs = [s for s in args.input if s not in self.doc_folders]
         self.paths = expand_inputs(warc_specs, config) if warc_specs else []
-        if warc_specs:
+        self.steps = StepList.from_config(config)
+        if "langid" in self.steps.names:
             check_model_setting(config["langid"]["model_path"])
-            bad_words = config["heuristics"].get("bad_words_file")
-            if bad_words and "/" in bad_words:
-                import os
+        bad_words = config["heuristics"].get("bad_words_file")
+        if bad_words and "/" in bad_words and "gopher_quality" in self.steps.names:
+            import os
 
-                if not os.path.isfile(bad_words):
-                    raise InputError(f"heuristics.bad_words_file not found: {bad_words}")
+            if not os.path.isfile(bad_words):
+                raise InputError(f"heuristics.bad_words_file not found: {bad_words}")
         if args.model:
             from pipeline.quality.classifier import check_model_dir
+            from pipeline.quality.keep import keep_steps
 
             check_model_dir(args.model)
+            self.steps = self.steps + keep_steps(args.model, config)
 
     def fingerprint_inputs(self, args: argparse.Namespace, config: dict) -> list[str]:
         # Local files one by one (a glob's files change without the glob changing); a remote
@@ -103,23 +108,21 @@ class QualityFilterJob(Job):
 
     # --- the work -------------------------------------------------------------------------------
     def run(self, spark, args: argparse.Namespace, config: dict) -> dict:
-        from pipeline.core.stats import examples, funnel
-        from pipeline.quality.keep import QualityKeep
-        from pipeline.readers.warc_documents import STAGED_COLUMNS, file_stats, read_warc
+        from pipeline.core.stats import examples
+        from pipeline.readers.warc_documents import file_stats, read_warc
 
         qf = config["quality_filter"]
-        # Scored in the Python workers, in the pass that extracts (see pipeline/quality/keep.py).
-        keep = QualityKeep.from_config(args.model, config, SNIPPET_CHARS) if args.model else None
+        steps = self.steps          # scored and sampled in the Python workers, in the pass that extracts
         parts: list[DataFrame] = []
         read = None
         if self.paths:
-            read = read_warc(spark, self.paths, config, qf["source"], last_step=keep.rows if keep else None)
+            read = read_warc(spark, self.paths, config, qf["source"], steps=steps)
             parts.append(read.documents)
         for folder in self.doc_folders:
             docs = spark.read.parquet(folder).select(*DOC_COLUMNS)
-            docs = docs.withColumn(DROP_REASON, F.lit(None).cast("string")).select(*STAGED_COLUMNS)
-            if keep:
-                docs = docs.mapInArrow(keep.batches, docs.schema).persist()  # scored once: written, counted
+            docs = docs.withColumn(DROP_REASON, F.lit(None).cast("string")).select(*STAGED_ARROW_SCHEMA.names)
+            if any(not step.streams for step in steps.steps):
+                docs = docs.mapInArrow(steps.staged_batches, STAGED_SPARK_DDL).persist()  # once: written, counted
             parts.append(docs)
         staged = parts[0]
         for part in parts[1:]:
@@ -138,10 +141,10 @@ class QualityFilterJob(Job):
             "documents_in": sum(counts.values()),
             "documents_out": counts.get("kept", 0),
             "drop_reasons": dict(sorted(counts.items())),
-            "funnel": funnel(counts, ["read", "extract", "langid", "heuristics", *(["sample"] if keep else [])]),
+            "funnel": steps.funnel(counts),
             "examples": examples(staged),
         }
-        if keep:
+        if args.model:
             stats["scores"] = buckets
             stats["alpha"], stats["seed"], stats["sample"] = qf["alpha"], qf["seed"], qf["sample"]
         if read is not None:

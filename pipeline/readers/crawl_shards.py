@@ -100,13 +100,14 @@ def _add(a, b):
 
 
 def merge_stats(shards: list[dict]) -> dict:
-    """The shards' `_stats.json` as one: counts summed; the funnel recomputed from the summed drop
-    reasons; a few examples per reason (from the first shards); the largest worker peak memory."""
-    from pipeline.core.stats import funnel
-
+    """The shards' `_stats.json` as one: counts summed; the funnel summed step by step (the shards
+    ran the same steps); a few examples per reason (from the first shards); the largest worker peak
+    memory."""
     merged = reduce(_add, shards)
-    if isinstance(merged.get("funnel"), list) and isinstance(merged.get("drop_reasons"), dict):
-        merged["funnel"] = funnel(merged["drop_reasons"], [row["step"] for row in shards[0]["funnel"]])
+    if all(isinstance(s.get("funnel"), list) for s in shards):
+        merged["funnel"] = [{"step": rows[0]["step"], "in": sum(r["in"] for r in rows),
+                             "out": sum(r["out"] for r in rows), "dropped": dict(sorted(reduce(_add, [r["dropped"] for r in rows]).items()))}
+                            for rows in zip(*(s["funnel"] for s in shards))]
     if isinstance(merged.get("examples"), dict):
         merged["examples"] = {reason: rows[:EXAMPLES_PER_REASON] for reason, rows in merged["examples"].items()}
     peaks = [s["files"]["worker_peak_rss_mb"] for s in shards if "worker_peak_rss_mb" in s.get("files", {})]

@@ -1,5 +1,5 @@
 """The quality_filter job end to end on the shared local Spark session: every real WARC file, the
-raw-then-scored flow, and determinism across partitionings."""
+raw-then-scored flow, determinism across partitionings, and the steps on text inputs."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from pipeline.core.schema import DOC_ARROW_SCHEMA
 from pipeline.quality.filter_job import QualityFilterJob
 from pipeline.readers.warc_write import Page, write_warc
 
-STEPS = ("read", "extract", "langid", "heuristics", "sample")
+STEPS = ("read", "extract", "langid", "c4_lines", "gopher_quality", "gopher_repetition")
 REASON = re.compile(r"^(kept|(read|extract|langid|heuristics|sample):[a-z0-9_]+)$")
 
 SUBJECTS = "the farmer|the teacher|our neighbour|the old captain|a young doctor|the village baker|my sister".split("|")
@@ -86,9 +86,14 @@ def test_every_real_warc_file_is_processed_or_named(spark, realdata, tmp_path):
                                           "bad_record_length": 1}
     assert {p["outcome"] for p in stats["files"]["problems"]} == {"truncated", "whole_file_gzip", "bad_record_length"}
     assert all(REASON.match(r) for r in stats["drop_reasons"]), stats["drop_reasons"]
+    assert [step["step"] for step in stats["funnel"]] == list(STEPS)
     funnel = {step["step"]: step for step in stats["funnel"]}
     assert funnel["read"]["in"] == stats["documents_in"] == stats["files"]["candidate_records"]
-    assert funnel["heuristics"]["out"] == stats["documents_out"] == len(written(str(tmp_path / "out")))
+    assert funnel["gopher_repetition"]["out"] == stats["documents_out"] == len(written(str(tmp_path / "out")))
+    assert set(stats["files"]["worker_seconds"]) == set(STEPS)
+    # the heuristics steps share the heuristics: prefix; the funnel gives each its own rules
+    assert set(funnel["c4_lines"]["dropped"]) <= {"lorem_ipsum", "c4_too_few_lines"}
+    assert funnel["c4_lines"]["dropped"] and funnel["gopher_quality"]["dropped"]
     # ClueWeb's 29 Japanese pages all reach language ID and leave there (only English is kept)
     assert stats["drop_reasons"]["langid:language"] >= 29
     assert stats["examples"] and "kept" in stats["examples"]
@@ -103,7 +108,7 @@ def test_extract_once_then_score_deterministically(spark, tiny_crawl, model_dir,
 
     one = str(tmp_path / "one")
     stats_one = run_job("--input", raw, "--model", model_dir, "--output", one, "--alpha", "2",
-                        "quality_filter.output_partitions=1")
+                        "quality_filter.output_partitions=1", *TEMPLATED)
     three = str(tmp_path / "three")
     stats_three = run_job("--input", str(tiny_crawl), "--model", model_dir, "--output", three, "--alpha", "2",
                           "quality_filter.output_partitions=3", *TEMPLATED)
@@ -120,5 +125,33 @@ def test_extract_once_then_score_deterministically(spark, tiny_crawl, model_dir,
     # the same command again is skipped
     capsys.readouterr()
     assert QualityFilterJob().main(["--input", raw, "--model", model_dir, "--output", one, "--alpha", "2",
-                                    "quality_filter.output_partitions=1"]) == 0
+                                    "quality_filter.output_partitions=1", *TEMPLATED]) == 0
     assert "skipped" in capsys.readouterr().out
+
+
+def test_text_inputs_run_langid_and_heuristics_unless_switched_off(spark, tmp_path):
+    """A document folder goes through langid and the heuristics steps (not extract); with
+    langid.languages=[] and heuristics.enabled=false it passes untouched."""
+    import pyarrow as pa
+
+    rng = random.Random(3)
+    english = ["\n".join(sentence(rng, 0.0) for _ in range(12)) for _ in range(6)]
+    texts = english + ["Die Stadt am Fluss hat eine lange Geschichte, und die alte Fähre wurde stillgelegt."] * 2 + \
+        ["Buy now.\nBest price!"] * 2
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    rows = [{"id": f"d{i}", "text": t, "source": "c4"} for i, t in enumerate(texts)]
+    table = pa.Table.from_pylist([{name: row.get(name) for name in DOC_ARROW_SCHEMA.names} for row in rows],
+                                 schema=DOC_ARROW_SCHEMA)
+    pq.write_table(table, folder / "part-0.parquet")
+    (folder / "_SUCCESS").touch()
+    stats = run_job("--input", str(folder), "--output", str(tmp_path / "out"), *TEMPLATED)
+    assert stats["documents_in"] == 10
+    assert stats["drop_reasons"]["langid:language"] == 2 and stats["drop_reasons"]["heuristics:c4_too_few_lines"] == 2
+    assert [s["step"] for s in stats["funnel"]] == list(STEPS) and stats["funnel"][1]["dropped"] == {}
+    assert stats["documents_out"] == 6 and "files" not in stats
+    off = run_job("--input", str(folder), "--output", str(tmp_path / "off"), "langid.languages=[]",
+                  "heuristics.enabled=false")
+    assert off["documents_out"] == 10 and [s["step"] for s in off["funnel"]] == ["read", "extract", "langid"]
+    langs = pq.read_table(tmp_path / "off").column("lang").to_pylist()
+    assert sorted(langs).count("de") == 2 and langs.count("en") >= 6      # identified, nothing dropped

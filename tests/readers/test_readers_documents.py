@@ -7,7 +7,8 @@ from pipeline.core.config import load_config
 from pipeline.core.hashing import text_digest
 from pipeline.core.schema import docs_to_arrow
 from pipeline.readers.warc_write import Page, write_warc
-from pipeline.text.documents import READ_ARROW_SCHEMA, SNIPPET_CHARS, DocumentMaker
+from pipeline.readers.warc_documents import READ_ARROW_SCHEMA, DocumentMaker
+from pipeline.steps import SNIPPET_CHARS
 
 ENGLISH = """<html><head><title>River town</title></head><body><nav>Home | About | Contact</nav><article>
 <h1>A short history of the river town</h1>

@@ -11,10 +11,9 @@ from pipeline.core.config import load_config
 def _fates(sample_dir):
     from pipeline.text import langid
     from pipeline.text.extract import extract_page
-    from pipeline.text.heuristics import HeuristicRules
+    from pipeline.steps import run_steps
 
     config = load_config()
-    rules = HeuristicRules.from_config(config["heuristics"])
     wanted = frozenset(config["langid"]["languages"])
     labels = {}
     for line in (sample_dir / "crawl" / "labels.jsonl").read_text().splitlines():
@@ -42,7 +41,9 @@ def _fates(sample_dir):
                         if langid.drop_reason(langs[0], scores[0], wanted, config["langid"]["min_score"]):
                             fate = "langid"
                         else:
-                            fate = "heuristics" if rules.apply(text, langs[0])[1] else "passed"
+                            heuristics = run_steps([text], config, ("c4_lines", "gopher_quality", "gopher_repetition"),
+                                                   langs=langs)
+                            fate = "passed" if heuristics.kept[0] else "heuristics"
                 fates[label["kind"]][fate] += 1
     return fates
 

@@ -1,10 +1,13 @@
-"""The C4 and Gopher heuristics on small hand-written texts (no Spark)."""
+"""The C4 and Gopher heuristics steps on small hand-written texts (no Spark), through run_steps."""
 from __future__ import annotations
 
 import pytest
 
 from pipeline.core.config import load_config
-from pipeline.text.heuristics import HeuristicRules, _prefix_sums, duplicate_ngram_chars, top_ngram_chars
+from pipeline.steps import run_steps
+from pipeline.text.heuristics import duplicate_ngram_chars, prefix_sums, top_ngram_chars
+
+HEURISTICS = ("c4_lines", "gopher_quality", "gopher_repetition")
 
 GOOD = """The history of the river town begins with a small ferry crossing that served farmers and traders.
 Over the following decades the crossing grew into a market, and the market drew families who built houses along the bank.
@@ -15,10 +18,20 @@ Today the museum keeps photographs of those years, together with letters written
 Visitors who walk along the water can see the stone pillars that once carried the wooden pier to the ferry landing."""
 
 
-def rules(**changes) -> HeuristicRules:
-    section = dict(load_config()["heuristics"])
-    section.update(changes)
-    return HeuristicRules.from_config(section)
+class Rules:
+    """The three heuristics steps with some `heuristics` keys changed."""
+
+    def __init__(self, changes: dict):
+        self.config = load_config()
+        self.config["heuristics"] = {**self.config["heuristics"], **changes}
+
+    def apply(self, text: str, lang: str) -> tuple[str | None, str | None]:
+        result = run_steps([text], self.config, HEURISTICS, langs=[lang])
+        return result.texts[0], result.reasons[0]
+
+
+def rules(**changes) -> Rules:
+    return Rules(changes)
 
 
 def test_good_text_is_kept_unchanged():
@@ -105,7 +118,7 @@ def test_ngram_counts_match_gopher_definition():
     assert top_ngram_chars(words, 2) == 3 * 2          # "a b" three times, two characters each
     assert top_ngram_chars("x y z".split(), 2) == 0    # nothing repeats
     # 3-grams: abc bca cab [abc repeats at 3 -> count 3 chars, jump to 6] ab -> 3
-    assert duplicate_ngram_chars(words, 3, _prefix_sums([len(w) for w in words])) == 3
+    assert duplicate_ngram_chars(words, 3, prefix_sums([len(w) for w in words])) == 3
 
 
 def test_bad_words_from_list_file(tmp_path):
@@ -122,9 +135,10 @@ def test_bad_words_from_list_file(tmp_path):
 
 def test_dclm_bad_words_list_loads(realdata):
     path = realdata / "text/lists/dclm_ldnoobw_badwords_en.txt"
-    loaded = rules(bad_words_file=str(path))
-    assert len(loaded.bad_words) > 300
-    assert loaded.apply(GOOD, "en")[1] is None
+    from pipeline.text.heuristics import bad_words
+
+    assert len(bad_words(str(path))) > 300
+    assert rules(bad_words_file=str(path)).apply(GOOD, "en")[1] is None
 
 
 def test_disabled_section_keeps_everything():
