@@ -41,7 +41,8 @@ def train_parser() -> argparse.ArgumentParser:
         epilog="subcommands:\n  train sample --help   generate text from a checkpoint\n"
                "  train export --help   write a Hugging Face GPT2LMHeadModel folder\n"
                "  train eval --help     zero-/few-shot tasks and bits per byte (conf/eval/)\n"
-               "  train finetune --help  GPT-1 fine-tuning on a labelled task (conf/finetune/)\n\n"
+               "  train finetune --help  GPT-1 fine-tuning on a labelled task (conf/finetune/)\n"
+               "  train sft|rm|ppo --help  InstructGPT: SFT, reward model, PPO-ptx (docs/instruct.md)\n\n"
                "overrides (key=value; model.KEY, train.KEY, mixture.KEY, or a bare KEY that is "
                "unambiguous), defaults:\n" + _keys_help() +
                "\n\n--config FILE: a YAML file with sections model, train and mixture (mixture keys override "
@@ -146,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     commands["eval"] = (eval_parser, run_eval)
     from training.finetune.cli import finetune_parser, run_finetune_command
     commands["finetune"] = (finetune_parser, run_finetune_command)
+    from training.instruct.cli import instruct_commands
+    commands.update(instruct_commands())
     if argv and argv[0] in commands:
         make_parser, run = commands[argv[0]]
         argv = argv[1:]
