@@ -65,4 +65,17 @@ def get_spark(app_name: str = "webmix", master: str | None = None,
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("WEBMIX_SPARK_LOG_LEVEL", "WARN"))
+    quiet_task_binary_warning(spark)
     return spark
+
+
+def quiet_task_binary_warning(spark: SparkSession) -> None:
+    """Silence, once per JVM, DAGScheduler's "Broadcasting large task binary" WARN. A Spark ML
+    model's transform carries the model in every task's closure (train_classifier's logistic
+    regression over 2^18 hashed features: ~2 MiB of weights), Spark broadcasts any task binary over
+    1 MiB instead of shipping it per task, which is the right thing, and says so once per stage:
+    ~200 identical lines a run. DAGScheduler's other WARN lines are rare (accumulator and barrier
+    oddities); its ERROR lines still show."""
+    jvm = spark.sparkContext._jvm   # no public API sets one logger's level
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.scheduler.DAGScheduler", jvm.org.apache.logging.log4j.Level.ERROR)

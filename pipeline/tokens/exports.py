@@ -12,6 +12,8 @@ These few lines are written by hand because neither project ships a writer as a 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import struct
 import sys
 from typing import Iterable
@@ -112,6 +114,26 @@ def read_megatron(prefix: str) -> list[np.ndarray]:
     dtype = {code: dt for dt, code in MEGATRON_DTYPE_CODES.items()}[code]
     data = np.fromfile(prefix + ".bin", dtype=dtype.newbyteorder("<"))
     return [data[p // dtype.itemsize: p // dtype.itemsize + n] for p, n in zip(pointers, lengths)]
+
+
+def export_bytes(rows: int, row_tokens: int, vocab_size: int, formats: int) -> int:
+    """An upper bound of what an export of `rows` rows takes on disk: every format holds every token
+    once (Parquet's compression only makes it smaller)."""
+    return rows * row_tokens * llmc_dtype(vocab_size).itemsize * formats
+
+
+def free_bytes(folder: str) -> int | None:
+    """Free space where `folder` will be written (its nearest existing parent); None for a remote
+    filesystem, whose free space the driver cannot know."""
+    from fsspec.core import split_protocol
+
+    protocol, path = split_protocol(folder)
+    if protocol not in (None, "file", "local"):
+        return None
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return shutil.disk_usage(path).free
 
 
 def export_documents(documents: Iterable[np.ndarray], prefix: str, eot_id: int, vocab_size: int) -> int:

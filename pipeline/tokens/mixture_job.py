@@ -21,7 +21,7 @@ from pipeline.core.config import InputError
 from pipeline.core.config import section as config_section
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.tokens.exports import LlmcWriter, MegatronWriter
+from pipeline.tokens.exports import LlmcWriter, MegatronWriter, export_bytes, free_bytes
 from pipeline.tokens.packing import Interleave, SourceStream
 from pipeline.core.output import join
 from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, mark_success
@@ -74,6 +74,22 @@ def write_shard(task: dict, *, specs, weights, seed: int, row_len: int, output: 
             for fmt, files in names.items() for name in files]
 
 
+def export_tokens(requested: int, budget: int, available: int) -> int:
+    """Tokens to export: what `build_mixture.tokens` asks for, else (0) one pass over what is on disk,
+    never more than the mixture's budget: min(token_budget, tokens available). GPT-3's 300B budget
+    against a sample's few million tokens exports the few million, not 300B."""
+    return requested or min(budget, available)
+
+
+def check_disk(rows: int, block: int, vocab_size: int, formats: list[str], output: str) -> None:
+    """Refuse, before Spark starts, an export larger than the free space where it is written."""
+    needed, free = export_bytes(rows, block + 1, vocab_size, len(formats)), free_bytes(output)
+    if free is not None and needed > free:
+        raise InputError(f"build_mixture: {rows:,} rows x {block + 1} tokens in {len(formats)} formats need "
+                         f"{needed / 1e9:,.1f} GB, {free / 1e9:,.1f} GB free at {output}; "
+                         "set build_mixture.tokens lower or build_mixture.formats shorter")
+
+
 def plan(weights: list[float], total_rows: int, rows_per_shard: int) -> list[dict]:
     """Where each shard starts: global row and the blending counters there."""
     schedule, tasks = Interleave(weights), []
@@ -91,6 +107,10 @@ class BuildMixtureJob(Job):
 example:
   spark-submit pipeline/build_mixture.py --mixture conf/gpt3_mix.yaml --root runs/demo \\
       --output runs/demo/mixture build_mixture.tokens=10000000
+
+tokens exported: build_mixture.tokens, or (0, the default) min(the mixture's token_budget, the tokens
+its sources hold): one pass over the data. A run whose rows x (block_size + 1) x token bytes x formats
+exceed the output disk's free space is refused before Spark starts.
 """
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -113,7 +133,10 @@ example:
             raise InputError(f"build_mixture.formats must be a non-empty subset of {list(FORMATS)}")
         if section["block_size"] < 1 or section["rows_per_shard"] < 1 or section["tokens"] < 0:
             raise InputError("build_mixture.block_size and rows_per_shard must be positive, tokens >= 0")
-        self._mixture(args)  # MixtureError (an InputError): one line, before Spark starts
+        mixture = self._mixture(args)  # MixtureError (an InputError): one line, before Spark starts
+        tokens = export_tokens(section["tokens"], mixture.token_budget, sum(s.tokens for s in mixture.sources))
+        check_disk(math.ceil(tokens / section["block_size"]), section["block_size"], mixture.vocab_size,
+                   section["formats"], args.output)
 
     def fingerprint_inputs(self, args, config) -> list[str]:
         mixture = self._mixture(args)
@@ -125,7 +148,7 @@ example:
         section = config_section(config, SECTION)
         mixture = self._mixture(args)
         block, formats = section["block_size"], list(section["formats"])
-        tokens = section["tokens"] or mixture.token_budget
+        tokens = export_tokens(section["tokens"], mixture.token_budget, sum(s.tokens for s in mixture.sources))
         total_rows = math.ceil(tokens / block)
         weights = [s.weight for s in mixture.sources]
         specs = source_specs(mixture, TRAIN)
