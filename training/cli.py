@@ -69,6 +69,8 @@ def sample_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.8, help="0 for greedy decoding")
     p.add_argument("--top-k", type=int, default=200, help="sample among the k likeliest tokens (0: all)")
     p.add_argument("--num-samples", type=int, default=1)
+    p.add_argument("--chat", action="store_true",
+                   help="the prompt is a user turn of the chat format (SFT/PPO checkpoints); print the reply")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", default="cpu")
     return p
@@ -125,7 +127,7 @@ def run_sample(args) -> int:
 
     texts = sample(args.checkpoint, args.prompt, max_tokens=args.max_tokens,
                    temperature=args.temperature, top_k=args.top_k or None, seed=args.seed,
-                   num_samples=args.num_samples, device=args.device)
+                   num_samples=args.num_samples, device=args.device, chat=args.chat)
     for i, text in enumerate(texts):
         if i:
             print("-" * 40)

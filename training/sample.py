@@ -35,9 +35,18 @@ def load_tokenizer(path: Path) -> Tokenizer:
 
 def sample(checkpoint: str | Path, prompt: str, max_tokens: int = 100, temperature: float = 0.8,
            top_k: int | None = 200, seed: int = 1337, num_samples: int = 1,
-           device: str = "cpu") -> list[str]:
+           device: str = "cpu", chat: bool = False) -> list[str]:
     model, meta, path = load_model(checkpoint, device)
     tokenizer = load_tokenizer(path)
+    if chat:  # the prompt as a user turn of the chat format; the reply up to its <|end|>
+        from training.instruct.chat import ChatFormat
+
+        fmt = ChatFormat.attach(tokenizer)
+        idx = torch.tensor([fmt.prompt_ids([("user", prompt)])] * num_samples, dtype=torch.long, device=device)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        out = model.generate(idx, max_tokens, temperature=temperature, top_k=top_k, generator=generator,
+                             eos_id=fmt.end, use_cache=idx.size(1) + max_tokens <= model.config.block_size)
+        return [fmt.decode_response(row[idx.size(1):].tolist()) for row in out]
     ids = tokenizer.encode(prompt).ids if prompt else []
     if not ids:  # an empty prompt starts a new document
         ids = [meta.get("eot_id") or 0]
