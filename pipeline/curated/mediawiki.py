@@ -12,10 +12,17 @@ others find nothing (one task per file, documented).
 Each `<page>…</page>` is cut out of the decompressed stream and parsed on its own with ElementTree,
 so a page that does not parse is one bad page, not a lost task. Damage is reported, not raised:
 `iter_pages` yields `PageError`s (truncated stream, corrupt stream, XML that does not parse).
+
+A dump may be in any encoding XML allows (gensim's Bulgarian test dump is UTF-16 with a byte order
+mark): the encoding is found from the dump's first bytes as XML 1.0 Appendix F says (a byte order
+mark, else the byte pattern of `<?`, else the declaration's `encoding`, else UTF-8), and a dump that
+is not UTF-8 is re-encoded to UTF-8 stream by stream before pages are cut out, so the cutting and
+ElementTree see UTF-8 either way. Positions are then offsets into the UTF-8 form of each stream.
 """
 from __future__ import annotations
 
 import bz2
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -26,6 +33,13 @@ import fsspec
 STREAM_START = re.compile(rb"BZh[1-9]1AY&SY")
 READ_BYTES = 1 << 20
 PAGE_OPEN, PAGE_CLOSE = b"<page>", b"</page>"
+# XML 1.0 Appendix F: a byte order mark names the encoding (UTF-32's before UTF-16's, which it starts
+# with); without one, the bytes of `<` or `<?` tell the code unit width and order.
+BYTE_ORDER_MARKS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+                    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+UNMARKED = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+            (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"))
+DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class SiteInfo:
     dbname: str = "wiki"
     base_url: str | None = None                 # https://en.wikipedia.org/wiki/
     namespaces: tuple[tuple[int, str], ...] = ()
+    encoding: str = "utf-8"                     # the dump's (a Python codec name)
 
     def names(self, key: int) -> set[str]:
         return {name.lower() for k, name in self.namespaces if k == key}
@@ -59,14 +74,53 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def xml_encoding(head: bytes) -> str:
+    """The Python codec of an XML document, from its first bytes (XML 1.0 Appendix F); ValueError for
+    a declared encoding Python does not know."""
+    for mark, codec in BYTE_ORDER_MARKS + UNMARKED:
+        if head.startswith(mark):
+            return codec
+    declared = DECLARED.match(head)
+    if not declared:
+        return "utf-8"
+    try:
+        codec = codecs.lookup(declared.group(1).decode("ascii")).name
+    except LookupError:
+        raise ValueError(f"unknown XML encoding {declared.group(1).decode('ascii')!r}") from None
+    # A declaration read in single bytes cannot mean a 2- or 4-byte encoding (the bytes say otherwise).
+    return "utf-8" if codec.startswith(("utf-16", "utf-32")) else codec
+
+
+def as_utf8(pieces: Iterator[tuple[int, bytes] | PageError], codec: str
+            ) -> Iterator[tuple[int, bytes] | PageError]:
+    """Decompressed (stream, bytes) pieces re-encoded from `codec` to UTF-8, a fresh decoder per stream
+    (a stream holds whole pages, so whole characters). A byte that does not decode becomes U+FFFD."""
+    if codec == "utf-8":
+        yield from pieces
+        return
+    stream, decoder = None, None
+    for piece in pieces:
+        if isinstance(piece, PageError):
+            yield piece
+            continue
+        at, data = piece
+        if at != stream:
+            stream, decoder = at, codecs.getincrementaldecoder(codec)(errors="replace")
+        yield at, decoder.decode(data).encode("utf-8")
+
+
+def _holds_siteinfo(head: bytes) -> bool:
+    return len(head) >= 64 and "</siteinfo>".encode(xml_encoding(head)) in head
+
+
 def read_siteinfo(path: str, limit: int = 1 << 20) -> SiteInfo:
-    """The dump's <siteinfo> (database name, article base URL, namespace names), from its first
-    decompressed bytes; raises ValueError when the file is not a MediaWiki XML dump."""
+    """The dump's <siteinfo> (database name, article base URL, namespace names) and its encoding, from
+    its first decompressed bytes; raises ValueError when the file is not a MediaWiki XML dump."""
     head = b""
     with fsspec.open(path, "rb") as fh:
         # The first stream only, decompressed piece by piece: a damaged later stream is not reached.
         decompressor = bz2.BZ2Decompressor() if path.endswith(".bz2") else None
-        while b"</siteinfo>" not in head and len(head) < limit:
+        while len(head) < limit and not _holds_siteinfo(head):
             piece = fh.read(1 << 16)
             if not piece:
                 break
@@ -75,6 +129,8 @@ def read_siteinfo(path: str, limit: int = 1 << 20) -> SiteInfo:
             head += piece
             if decompressor is not None and decompressor.eof:
                 break
+    codec = xml_encoding(head)
+    head = head.decode(codec, errors="replace").encode("utf-8") if codec != "utf-8" else head
     end = head.find(b"</siteinfo>")
     start = head.find(b"<siteinfo>")
     if start < 0 or end < 0 or b"<mediawiki" not in head[:start]:
@@ -83,7 +139,8 @@ def read_siteinfo(path: str, limit: int = 1 << 20) -> SiteInfo:
     base = info.findtext("base")
     namespaces = tuple((int(ns.get("key")), ns.text or "") for ns in info.iter("namespace"))
     return SiteInfo(dbname=info.findtext("dbname") or "wiki",
-                    base_url=base.rsplit("/", 1)[0] + "/" if base else None, namespaces=namespaces)
+                    base_url=base.rsplit("/", 1)[0] + "/" if base else None, namespaces=namespaces,
+                    encoding=codec)
 
 
 def parse_page(xml: bytes) -> Page:
@@ -150,14 +207,16 @@ def decompressed_streams(fh, start: int, end: int) -> Iterator[tuple[int, bytes]
             decompressor = bz2.BZ2Decompressor()
 
 
-def iter_pages(path: str, start: int = 0, end: int = 1 << 62) -> Iterator[tuple[str, Page] | PageError]:
+def iter_pages(path: str, start: int = 0, end: int = 1 << 62, encoding: str = "utf-8"
+               ) -> Iterator[tuple[str, Page] | PageError]:
     """(position, Page) for every page in the streams starting in [start, end) of a .xml.bz2 dump
-    (or, for an uncompressed .xml, the whole file when start == 0), and PageErrors for damage."""
+    (or, for an uncompressed .xml, the whole file when start == 0), and PageErrors for damage.
+    `encoding`: the dump's, as read_siteinfo finds it."""
     with fsspec.open(path, "rb") as fh:
         if path.endswith(".bz2"):
-            pieces = decompressed_streams(fh, start, end)
+            pieces = as_utf8(decompressed_streams(fh, start, end), encoding)
         elif start == 0:
-            pieces = ((0, chunk) for chunk in iter(lambda: fh.read(READ_BYTES), b""))
+            pieces = as_utf8(((0, chunk) for chunk in iter(lambda: fh.read(READ_BYTES), b"")), encoding)
         else:
             return
         # Offsets into the decompressed data: `buffer_at` of buffer[0], `stream_base` where the

@@ -128,7 +128,7 @@ def task_rows(task: DumpTask, source: str, section: dict) -> Iterator[dict]:
         yield dropped(f"{task.rel}@0", f"{STEP}:unreadable", source, {"dump": task.rel})
         return
     rules = PageRules.from_config(section, task.site)
-    for item in mediawiki.iter_pages(task.path, task.start, task.end):
+    for item in mediawiki.iter_pages(task.path, task.start, task.end, task.site.encoding):
         if isinstance(item, mediawiki.PageError):
             bad(item.reason, item.position, item.detail[:120])
             yield dropped(f"{task.rel}@{item.position}", f"{STEP}:{item.reason}", source,

@@ -113,3 +113,82 @@ def test_siteinfo_of_real_excerpt(realdata):
         str(realdata / "text/wikipedia/gensim_enwiki-pages-articles1-shortened.xml.bz2"))
     assert site.dbname == "enwiki" and site.base_url == "https://en.wikipedia.org/wiki/"
     assert site.names(14) == {"category"}
+
+
+# --- dumps in any encoding XML allows (XML 1.0 Appendix F) ----------------------------------------
+DECLARATION = '<?xml version="1.0" encoding="{}"?>\n'
+ENCODINGS = {   # name: (codec of the file's bytes, text put before the dump)
+    "utf16le_bom": ("utf-16-le", "\ufeff"),
+    "utf16_declared": ("utf-16", DECLARATION.format("UTF-16")),     # Python's utf-16 writes a BOM
+    "utf16be_declared_no_bom": ("utf-16-be", DECLARATION.format("UTF-16")),
+    "latin1_declared": ("iso-8859-1", DECLARATION.format("ISO-8859-1")),
+    "utf8_bom": ("utf-8", "\ufeff"),
+}
+
+
+def reencode(utf8: bytes, name: str, errors: str = "strict") -> bytes:
+    codec, prefix = ENCODINGS[name]
+    return (prefix + utf8.decode("utf-8")).encode(codec, errors)
+
+
+def kept_rows(path, section) -> list[dict]:
+    rows = [r for task in wikipedia.plan_tasks([str(path)], 1 << 30)
+            for r in wikipedia.task_rows(task, "wikipedia", section)]
+    return [r for r in rows if r["drop_reason"] is None]
+
+
+def pages_of(path) -> list[tuple[str, str]]:
+    site = mediawiki.read_siteinfo(str(path))
+    return [(p.title, p.text) for _, p in mediawiki.iter_pages(str(path), encoding=site.encoding)]
+
+
+@pytest.mark.parametrize("name", sorted(ENCODINGS))
+def test_dumps_in_other_encodings_read_like_utf8(tmp_path, section, name):
+    utf8 = HEADER + b"\n".join([page(1, "Rivière Noire", f"'''Rivière Noire''': café. {PROSE}"),
+                               page(2, "Ölbach", f"'''Ölbach''' fließt. {PROSE}")]) + b"\n" + FOOTER
+    (tmp_path / "utf8.xml").write_bytes(utf8)
+    expected = pages_of(tmp_path / "utf8.xml")
+    assert [title for title, _ in expected] == ["Rivière Noire", "Ölbach"]
+    plain = tmp_path / f"{name}.xml"
+    plain.write_bytes(reencode(utf8, name))
+    assert pages_of(plain) == expected
+    assert [r["meta"]["title"] for r in kept_rows(plain, section)] == ["Rivière Noire", "Ölbach"]
+    # Multistream: only the first stream starts with the BOM or declaration; a task reading a later
+    # stream alone decodes it with the encoding found at the file's start.
+    header, pages, footer = mediawiki.split_dump(utf8)
+    codec = {"utf-16": "utf-16-le"}.get(ENCODINGS[name][0], ENCODINGS[name][0])
+    multistream = tmp_path / f"{name}-multistream.xml.bz2"
+    offsets = mediawiki.write_multistream(str(multistream), reencode(header, name),
+                                          [p.decode().encode(codec) for p in pages],
+                                          footer.decode().encode(codec), pages_per_stream=1)
+    assert pages_of(multistream) == expected
+    site = mediawiki.read_siteinfo(str(multistream))
+    second = [p.title for _, p in mediawiki.iter_pages(str(multistream), offsets[2], offsets[3], site.encoding)]
+    assert second == ["Ölbach"]
+
+
+def test_unknown_declared_encoding_is_an_unreadable_dump(tmp_path, section):
+    path = tmp_path / "odd.xml"
+    path.write_bytes(DECLARATION.format("X-NOPE").encode() + HEADER + FOOTER)
+    rows = list(wikipedia.task_rows(wikipedia.plan_tasks([str(path)], 1 << 20)[0], "wikipedia", section))
+    assert [r["drop_reason"] for r in rows] == ["wikipedia:unreadable"]
+
+
+def test_real_enwiki_excerpt_reencoded_reads_the_same_pages(realdata, tmp_path):
+    source = realdata / "text/wikipedia/gensim_enwiki-pages-articles1-shortened.xml.bz2"
+    header, pages, footer = mediawiki.split_dump(bz2.decompress(source.read_bytes()))
+    utf8 = header + b"\n".join(pages[:100]) + b"\n" + footer   # the first 100 pages keep it quick
+    (tmp_path / "enwiki.xml").write_bytes(utf8)
+    expected = pages_of(tmp_path / "enwiki.xml")
+    assert len(expected) == 100
+    for name in ("utf16le_bom", "utf16_declared", "latin1_declared"):
+        path = tmp_path / f"enwiki-{name}.xml"
+        # Latin-1 cannot hold every character: those become "?", one for one.
+        path.write_bytes(reencode(utf8, name, "replace"))
+        got = pages_of(path)
+        if name.startswith("latin1"):
+            latin1 = [(t.encode("latin-1", "replace").decode("latin-1"), x.encode("latin-1", "replace").decode("latin-1"))
+                      for t, x in expected]
+            assert got == latin1, name
+        else:
+            assert got == expected, name
