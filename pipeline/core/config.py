@@ -156,16 +156,34 @@ def _has(data: list | dict, part: Any) -> bool:
     return part in data if isinstance(data, dict) else isinstance(part, int) and 0 <= part < len(data)
 
 
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] -> X."""
+    while typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = next((a for a in typing.get_args(annotation) if a is not type(None)), annotation)
+    return annotation
+
+
 def _known_keys(cls: Any, loc: tuple) -> list[str]:
     """The keys allowed beside an unknown one at `loc` (empty when the models do not say)."""
     for part in loc[:-1]:
         field = _fields(cls).get(part) if isinstance(part, str) else None
         if field is None:
             return []
-        cls = field
-        while typing.get_origin(cls) in (typing.Union, types.UnionType):  # Optional[X] -> X
-            cls = next((a for a in typing.get_args(cls) if a is not type(None)), cls)
+        cls = _unwrap(field)
     return sorted(_fields(cls))
+
+
+def _split_lists(cls: Any, data: Mapping) -> dict:
+    """A comma-separated string where a list is declared is that list (`attn_pattern=dense,banded`,
+    `langid.languages=en,de`): the same rule in every configuration."""
+    fields, out = _fields(cls), dict(data)
+    for key, value in data.items():
+        kind = _unwrap(fields.get(key))
+        if isinstance(value, str) and (kind is list or typing.get_origin(kind) is list):
+            out[key] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, Mapping) and _fields(kind):
+            out[key] = _split_lists(kind, value)
+    return out
 
 
 def _fields(cls: Any) -> dict[str, Any]:
@@ -201,7 +219,7 @@ def parse_model(cls: type[BaseModel], data: Any, where: str):
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where or 'config'}: must be a mapping of keys, got {data!r}")
     try:
-        return cls.model_validate(dict(data))
+        return cls.model_validate(_split_lists(cls, data))
     except ValidationError as exc:
         raise ConfigError(describe(exc, cls, where, data)) from None
 
