@@ -25,7 +25,7 @@ def write_checkpoint(root: Path, preset: str = "tiny-dense", seed: int = 0) -> P
     """A complete checkpoint folder as `train` writes it, with random weights."""
     rng = random.Random(seed)
     texts = [sentence(rng, 30) for _ in range(400)]
-    tok_path = bpe.save(bpe.train_bpe(texts, vocab_size=200), str(root / "tok"))
+    tok_path = bpe.save(bpe.train_bpe(texts, vocab_size=400), str(root / "tok"))
     tok = bpe.load(tok_path)
     cfg = load_run_config(preset, [], vocab_size=tok.get_vocab_size())
     torch.manual_seed(seed)
@@ -49,7 +49,7 @@ def write_planted_task(root: Path, n_train: int = 600, n_dev: int = 200, seed: i
         for i in range(n):
             label = rng.randint(0, 1)
             words = sentence(rng, rng.randint(4, 12)).replace("good", "the").replace("bad", "the").split()
-            words.insert(rng.randint(0, len(words)), "good" if label else "bad")
+            words.insert(rng.randint(1, len(words)), "good" if label else "bad")  # never first: " good" is one token, "good" another
             lines.append(f"{' '.join(words)}\t{label}")
         (root / f"{split}.tsv").write_text("\n".join(lines) + "\n")
     task = root / "planted.yaml"

@@ -140,3 +140,14 @@ def test_multiple_choice_softmax_runs_over_one_items_options(pretrained, tiny_mo
     enc2 = encode_items(task, items, tokenizer, sp, max_len=64)
     scores2, _ = model(make_batch(enc2, [0, 1], sp.extract, False), with_lm=False)
     assert torch.allclose(scores.softmax(1)[0], scores2.softmax(1)[0], atol=1e-6)
+
+
+def test_glue_metrics():
+    from training.finetune.metrics import compute
+    pred, gold = [1, 1, 0, 0, 1], [1, 0, 0, 0, 1]
+    out = compute(["accuracy", "f1", "matthews"], pred, gold)
+    assert out["accuracy"] == 0.8 and out["f1"] == pytest.approx(0.8)
+    assert out["matthews"] == pytest.approx((2 * 2 - 1 * 0) / (3 * 2 * 3 * 2) ** 0.5)
+    corr = compute(["pearson", "spearman"], [1.0, 2.0, 3.0, 5.0], [2.0, 4.0, 6.0, 7.0])
+    assert corr["spearman"] == pytest.approx(1.0) and 0.9 < corr["pearson"] < 1.0
+    assert compute(["pearson"], [1.0, 1.0], [0.0, 2.0]) == {"pearson": 0.0}

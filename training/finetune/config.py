@@ -35,6 +35,7 @@ class FinetuneSettings(_Strict):
     batch_size: int = Field(32, gt=0)  # items (a multiple-choice item is all its options)
     epochs: int = Field(3, gt=0)
     max_steps: int = Field(0, ge=0)    # 0: epochs x batches per epoch; else stop there (schedule too)
+    stop_after: int = Field(0, ge=0)   # >0: checkpoint and stop after this step (resume continues)
     warmup_fraction: float = Field(0.002, ge=0, lt=1)
     lm_coef: float = Field(0.5, ge=0)  # λ in L = L_task + λ L_LM; 0 switches the auxiliary loss off
     head_dropout: float = Field(0.1, ge=0, lt=1)
@@ -47,6 +48,7 @@ class FinetuneSettings(_Strict):
     seed: int = 1337
     select_fraction: float = Field(0.1, ge=0, lt=1)  # share of train (by hash) that chooses the checkpoint
     max_train: int = Field(0, ge=0)    # 0: every training row; else a seeded subset of N
+    max_select: int = Field(0, ge=0)   # 0: the whole selection split; else a seeded subset of N
     max_len: int = Field(0, ge=0)      # 0: the model's block_size
     eval_every: int = Field(0, ge=0)   # steps between selection evaluations; 0: at each epoch's end
     ckpt_every: int = Field(0, ge=0)   # steps between resumable checkpoints; 0: at each epoch's end

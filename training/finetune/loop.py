@@ -57,6 +57,10 @@ def evaluate(model: TaskModel, enc: Encoded, task: TaskSpec, pad_id: int, batch_
     return glue.compute(task.metrics, torch.cat(preds).numpy(), torch.cat(golds).numpy())
 
 
+def every(step: int, n: int) -> bool:
+    return bool(n) and step % n == 0
+
+
 def total_steps(n_items: int, settings: FinetuneSettings) -> int:
     per_epoch = math.ceil(n_items / settings.batch_size)
     return settings.max_steps or per_epoch * settings.epochs
@@ -153,27 +157,24 @@ def run_finetune(checkpoint: str | Path, task: TaskSpec, settings: FinetuneSetti
                 state["position"] += 1
                 tokens += batch.real_tokens
                 logger.advance()
-                if state["step"] % settings.log_every == 0 or state["step"] == total:
-                    timed += time.perf_counter() - t_step  # .item() below waits for the device
-                    logger.log(state["step"], "train", {
-                        "loss": loss.item(), "task_loss": task_loss.item(),
-                        "lm_loss": lm_loss.item() if lm_loss is not None else None, "lr": lr,
-                        "tokens_per_s": tokens / timed if timed else None})
-                else:
-                    timed += time.perf_counter() - t_step
-                if state["position"] == len(batches):
+                log_now = state["step"] % settings.log_every == 0 or state["step"] == total
+                if log_now:  # .item() waits for the device, so the step's time below is true
+                    values = {"loss": loss.item(), "task_loss": task_loss.item(), "lr": lr,
+                              "lm_loss": lm_loss.item() if lm_loss is not None else None}
+                timed += time.perf_counter() - t_step
+                if log_now:
+                    logger.log(state["step"], "train", {**values, "tokens_per_s": tokens / timed})
+                epoch_end = state["position"] == len(batches)
+                if epoch_end:
                     state["epoch"], state["position"] = state["epoch"] + 1, 0
-                    if not settings.eval_every:
-                        select()
-                    if not settings.ckpt_every:
-                        save(out_dir, settings.keep_last)
-                    break
-                if settings.eval_every and state["step"] % settings.eval_every == 0:
+                if (epoch_end and not settings.eval_every) or every(state["step"], settings.eval_every):
                     select()
-                if settings.ckpt_every and state["step"] % settings.ckpt_every == 0:
+                if (epoch_end and not settings.ckpt_every) or every(state["step"], settings.ckpt_every):
                     save(out_dir, settings.keep_last)
-                if stop.signal:
-                    stopped_by = stop.signal
+                if stop.signal or state["step"] == settings.stop_after:
+                    stopped_by = stop.signal or f"stop_after={settings.stop_after}"
+                    break
+                if epoch_end:
                     break
         if not stopped_by and done["selected"] != state["step"]:
             select()  # the last weights are candidates too

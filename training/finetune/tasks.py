@@ -190,6 +190,13 @@ def _share(items: list[Item], seed: int, salt: str, fraction: float) -> tuple[li
     return ([i for i, x in zip(items, inside) if not x], [i for i, x in zip(items, inside) if x])
 
 
+def _subset(items: list[Item], n: int, seed: int) -> list[Item]:
+    """n items chosen by hash (files are often sorted, so not the head); all when n is 0."""
+    if not n or len(items) <= n:
+        return items
+    return sorted(items, key=lambda item: uniform(seed, item.key, "subset"))[:n]
+
+
 def load_task_data(task: TaskSpec, settings: FinetuneSettings) -> TaskData:
     """Every split of the task, bad rows counted; logs each skip reason once."""
     skipped: Counter = Counter()
@@ -203,10 +210,8 @@ def load_task_data(task: TaskSpec, settings: FinetuneSettings) -> TaskData:
         pool, dev = to_items(task, train_rows, skipped), to_items(task, dev_rows, skipped)
         n_read = len(train_rows) + len(dev_rows)
     train, select = _share(pool, spec.split_seed, "select", settings.select_fraction)
-    if settings.max_train and len(train) > settings.max_train:
-        # A seeded random subset (by hash), not the file's head: files are often sorted.
-        order = sorted(train, key=lambda item: uniform(settings.seed, item.key, "subset"))
-        train = order[: settings.max_train]
+    train = _subset(train, settings.max_train, settings.seed)
+    select = _subset(select, settings.max_select, settings.seed)
     for reason, count in sorted(skipped.items()):
         log.warning("task %s: skipped %d of %d rows: %s", task.name, count, n_read, reason)
     if not train or not dev:

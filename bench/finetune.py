@@ -1,0 +1,141 @@
+"""GPT-1's two claims on this machine, on SST-2: pre-training helps (the same model fine-tuned from a
+checkpoint pre-trained on real WebText vs from random initialisation, same steps), and the auxiliary
+LM loss (λ = 0.5 vs 0), reported as SST-2 dev accuracy; then fine-tuning tokens/s (real tokens)
+against pre-training tokens/s (full block_size rows) of the same model in the same run.
+
+Without --pretrained it first pre-trains one with the long-cpu preset: a byte-level BPE (8,192 ids)
+and the `train` command on the WebText documents of ../shared/realdata/text/webtext, for
+--pretrain-steps steps (cached in --work; reused on the next run).
+
+    nice -n 10 .venv/bin/python bench/finetune.py [--pretrained CKPT] [--steps 300] [--max-train 9600]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.tokens import bpe  # noqa: E402
+from training import checkpoint as ckpt  # noqa: E402
+from training.cli import main as train_main  # noqa: E402
+from training.finetune.config import load_finetune_config  # noqa: E402
+from training.finetune.loop import run_finetune  # noqa: E402
+from training.sample import load_model  # noqa: E402
+
+REALDATA = Path(os.environ.get("WEBMIX_REALDATA", REPO.parent / "shared" / "realdata"))
+WEBTEXT = REALDATA / "text" / "webtext"
+
+
+def webtext_corpus(folder: Path) -> list[str]:
+    """Every WebText document here (train ids 0-1407 and the test splits) as one Parquet text source."""
+    texts = []
+    for path in sorted(WEBTEXT.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            texts.extend(json.loads(line)["text"] for line in fh if line.strip())
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"id": [f"webtext-{i}" for i in range(len(texts))], "text": texts}),
+                   folder / "part-0.parquet", row_group_size=256)
+    return texts
+
+
+def pretrain(work: Path, steps: int) -> Path:
+    run = work / "pretrain"
+    if ckpt.complete_checkpoints(run):
+        print(f"pre-trained model: reusing {run}")
+        return run
+    texts = webtext_corpus(work / "webtext")
+    tok_path = bpe.save(bpe.train_bpe(texts, vocab_size=8192), str(work / "tokenizer"))
+    mix = work / "webtext_mix.yaml"
+    mix.write_text(f"seed: 1\ntoken_budget: 1B\ntokenizer: {tok_path}\nvalidation_fraction: 0.02\n"
+                   f"root: {work}\nsources:\n  - {{name: webtext, path: webtext, weight: 1.0}}\n")
+    t0 = time.perf_counter()
+    rc = train_main(["--mixture", str(mix), "--model", "long-cpu", "--out", str(run), f"max_steps={steps}",
+                     "batch_size=8", "lr=1e-3", "warmup_steps=20", "eval_every=0", "ckpt_every=40",
+                     "keep_last=3", "log_every=10", "progress=log"])
+    if rc:
+        raise SystemExit(f"pre-training failed ({rc})")
+    print(f"pre-training: {steps} steps in {time.perf_counter() - t0:.0f} s")
+    return run
+
+
+def pretrain_tokens_per_s(checkpoint: Path, steps: int = 6, batch_size: int = 8) -> float:
+    """Training tokens/s of the checkpoint's GPT on full block_size rows (what `train` runs), timed
+    after one warm-up step: the baseline of the fine-tuning throughput."""
+    model, _, _ = load_model(checkpoint)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    T, V = model.config.block_size, model.config.vocab_size
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randint(0, V, (batch_size, T), generator=g), torch.randint(0, V, (batch_size, T), generator=g)
+    elapsed = 0.0
+    for i in range(steps + 1):
+        t = time.perf_counter()
+        _, loss = model(x, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        elapsed += (time.perf_counter() - t) if i else 0.0
+    return steps * batch_size * T / elapsed
+
+
+def finetune(checkpoint: Path, out: Path, from_scratch: bool, lm_coef: float, args) -> dict:
+    if (out / "results.json").exists():
+        return json.loads((out / "results.json").read_text())
+    task, settings = load_finetune_config(str(REPO / "conf/finetune/sst2.yaml"), [
+        f"lm_coef={lm_coef}", f"max_steps={args.steps}", f"max_train={args.max_train}",
+        f"max_select={args.max_select}", "progress=log", "log_every=50", f"lr={args.lr}"])
+    return run_finetune(checkpoint, task, settings, out, from_scratch=from_scratch)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--pretrained", help="a pre-trained checkpoint (default: pre-train one in --work)")
+    p.add_argument("--work", default=str(REPO / "runs" / "bench-finetune"))
+    p.add_argument("--pretrain-steps", type=int, default=120, help="x 8 rows x 512 tokens")
+    p.add_argument("--steps", type=int, default=300, help="fine-tuning steps of every run (batch 32)")
+    p.add_argument("--max-train", type=int, default=9600, help="SST-2 training sentences used")
+    p.add_argument("--max-select", type=int, default=1000, help="selection-split sentences evaluated")
+    p.add_argument("--lr", type=float, default=1e-4,
+                   help="fine-tuning lr of every run (GPT-1's 6.25e-5 is for 117M parameters and 3 epochs)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    pre = Path(args.pretrained) if args.pretrained else pretrain(work, args.pretrain_steps)
+    runs = {("pre-trained", 0.5): (False, 0.5), ("pre-trained", 0.0): (False, 0.0),
+            ("random init", 0.5): (True, 0.5), ("random init", 0.0): (True, 0.0)}
+    results = {}
+    for (init, lam), (scratch, coef) in runs.items():
+        out = work / f"sst2-{'scratch' if scratch else 'pre'}-lm{coef}"
+        results[(init, lam)] = finetune(pre, out, scratch, coef, args)
+    pre_tps = pretrain_tokens_per_s(pre)
+    print(f"\nSST-2 dev accuracy ({args.steps} steps x 32 sentences, {args.max_train} training sentences; "
+          f"model {pre})")
+    print(f"{'init':<12} {'λ=0.5':>8} {'λ=0':>8}")
+    for init in ("pre-trained", "random init"):
+        print(f"{init:<12} " + " ".join(f"{results[(init, lam)]['dev']['accuracy']:>8.4f}" for lam in (0.5, 0.0)))
+    ft_tps = results[("pre-trained", 0.5)]["train_tokens_per_s"]
+    ft0_tps = results[("pre-trained", 0.0)]["train_tokens_per_s"]
+    print(f"\nthroughput: pre-training {pre_tps:.0f} tokens/s (rows of {load_model(pre)[0].config.block_size}); "
+          f"fine-tuning {ft_tps:.0f} real tokens/s at λ=0.5 ({ft_tps / pre_tps:.2f}x), "
+          f"{ft0_tps:.0f} at λ=0 ({ft0_tps / pre_tps:.2f}x)")
+    summary = {f"{init} λ={lam}": r["dev"] for (init, lam), r in results.items()}
+    summary["tokens_per_s"] = {"pretrain": pre_tps, "finetune_lm0.5": ft_tps, "finetune_lm0": ft0_tps,
+                               "ratio_lm0.5": ft_tps / pre_tps, "ratio_lm0": ft0_tps / pre_tps}
+    (work / "summary.json").write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
