@@ -75,8 +75,11 @@ class Job:
         a --config file saying alpha: 9 and no flag at all are one configuration). Found by resetting
         each flag to its default and seeing whether the overrides change, so no job lists them twice."""
         parser, given = self.parser(), self.flag_overrides(args)
+        required = {a.dest for a in parser._actions if a.required}   # a shorthand has a default
         flags = set()
         for dest, value in vars(args).items():
+            if dest in required:
+                continue
             default = parser.get_default(dest)
             if value != default and self.flag_overrides(argparse.Namespace(**{**vars(args), dest: default})) != given:
                 flags.add(dest)
