@@ -17,6 +17,7 @@ from pipeline.chain import SOURCES, Inputs, steps
 from pipeline.core.output import STATS_FILE, SUCCESS_FILE
 from pipeline.core.schema import KEPT
 OUTPUT_FLAGS = ("--output", "--out")
+IDENTIFY_LIMIT = 2000   # documents of a folder without languages that the report identifies
 
 
 @dataclass
@@ -32,21 +33,13 @@ class Stage:
 
 
 @dataclass
-class Flow:
-    """Documents into and out of a stage, and every drop reason (`step:reason`) with its count."""
-    unit: str
-    docs_in: int | None
-    docs_out: int | None
-    reasons: dict[str, int]
-
-
-@dataclass
 class RunData:
     root: Path
     stages: list[Stage] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)            # chain tasks without output yet
     classifier: dict | None = None                              # models/classifier/report.json
     languages: dict[str, Counter] = field(default_factory=dict)  # document folder -> lang counts
+    identified_here: list[str] = field(default_factory=list)     # folders without `lang`, identified by the report
     mixture: dict | None = None                                 # mixture/manifest.json
     token_manifests: dict[str, dict] = field(default_factory=dict)  # tokens/<source>/manifest.json
     train_config: dict | None = None                            # train/config.json
@@ -105,7 +98,10 @@ def collect(root: str | Path) -> RunData:
     for folder in [root / "docs" / "cc_raw", *(root / "curated" / s for s in SOURCES)]:
         langs = _column(folder, "lang")
         if langs:
-            data.languages[_rel(folder, root)] = Counter(lang or "unknown" for lang in langs)
+            if None in langs:      # a source no stage identified (the curated ones): identified here
+                langs = [*filter(None, langs), *identify(folder)]
+                data.identified_here.append(_rel(folder, root))
+            data.languages[_rel(folder, root)] = Counter(langs)
 
     mixture = load_json(root / "mixture" / "manifest.json")
     data.mixture = mixture if isinstance(mixture, dict) and "table" in mixture else None
@@ -175,44 +171,6 @@ def dedup_pairs(root: Path, removed: Path, docs: Path, per_reason: int = 2, char
             for r in picked]
 
 
-def flow(stats: dict) -> Flow:
-    """In, out and drop reasons of one stage, from the fields that stage's job writes."""
-    job = stats.get("job")
-    reasons = {k: v for k, v in (stats.get("drop_reasons") or {}).items() if k != KEPT and isinstance(v, int)}
-    if job == "reddit_links" and stats.get("funnel"):
-        return Flow("submissions", stats["funnel"][0]["in"], stats["funnel"][-1]["out"], reasons)
-    if job == "fetch_pages":
-        return Flow("URLs", stats.get("attempted"), stats.get("fetched"), reasons)
-    if job == "cc_index":
-        return Flow("index records", None, stats.get("records"),
-                    {k: v for k, v in (stats.get("files_failed") or {}).items() if isinstance(v, int)})
-    if job == "decontaminate":
-        rows = stats.get("rows_by_reason") or {}
-        totals: Counter = Counter()
-        for counts in rows.values():
-            totals.update({k: v for k, v in counts.items() if isinstance(v, int)})
-        pieces = sum((stats.get("pieces_kept") or {}).values()) + totals.get("decontam:short_piece", 0)
-        return Flow("documents", sum(totals.values()) - pieces if totals else None, totals.get(KEPT),
-                    {k: v for k, v in sorted(totals.items()) if k != KEPT})
-    if job == "classifier":
-        counts = stats.get("counts") or {}
-        return Flow("documents", _sum(counts.get("positives_in"), counts.get("negatives_in")),
-                    _sum(counts.get("train"), counts.get("held_out")), {})
-    if job == "build_mixture":
-        return Flow("rows", None, stats.get("rows"), {})
-    if job == "tokenizer":
-        return Flow("documents", stats.get("sample_documents"), None, {})
-    docs_in, docs_out = stats.get("documents_in"), stats.get("documents_out")
-    funnel = stats.get("funnel")
-    if docs_in is None and isinstance(funnel, list) and funnel:
-        docs_in, docs_out = funnel[0].get("in"), funnel[-1].get("out")
-    return Flow("documents", docs_in, docs_out, reasons)
-
-
-def _sum(*values) -> int | None:
-    return sum(values) if all(isinstance(v, int) for v in values) else None
-
-
 def _rel(folder: Path, root: Path) -> str:
     try:
         return str(folder.relative_to(root))
@@ -234,6 +192,21 @@ def _table(folder: Path, columns: list[str], filter=None):
         return dataset.to_table(columns=columns, filter=filter)
     except (OSError, ValueError):
         return None
+
+
+def identify(folder: Path, limit: int = IDENTIFY_LIMIT) -> list[str]:
+    """Languages of up to `limit` documents of a folder that have none, by the langid step."""
+    import pyarrow.dataset as ds
+
+    from pipeline.core.config import load_config
+    from pipeline.steps import run_steps
+
+    table = _table(folder, ["id", "text"], ds.field("lang").is_null())
+    if table is None:
+        return []
+    texts = table.slice(0, limit).column("text").to_pylist()
+    config = load_config(overrides=["langid.languages=[]"])
+    return [doc["lang"] or "unknown" for doc in run_steps(texts, config, ["langid"]).docs]
 
 
 def _column(folder: Path, name: str) -> list:

@@ -1,5 +1,6 @@
-"""collect() reads each stage's files as the stages write them; flow() gives every stage's in / out
-and drop reasons; render() makes one self-contained page with every section and figure."""
+"""collect() reads each stage's files as the stages write them; summarize() gives every stage's in /
+out and drop reasons (the typed summary of its job); render() makes one self-contained page with
+every section and figure, from the Jinja2 templates."""
 from __future__ import annotations
 
 import json
@@ -8,9 +9,10 @@ import re
 import pytest
 
 from pipeline.report.cli import main as report_main
-from pipeline.report.collect import collect, flow, read_metrics
+from pipeline.report.collect import collect, read_metrics
 from pipeline.report.render import render
 from pipeline.report.sections import source_flow, trained_tokens
+from pipeline.report.summaries import summarize as flow
 from report_run import write_run
 
 SECTIONS = ("overview", "stages", "languages", "classifier", "dedup", "mixture", "training", "examples")
@@ -150,5 +152,23 @@ def test_language_mix_uses_a_stage_count_of_every_identified_document(tmp_path):
         "job": "quality_filter", "documents_in": 10, "documents_out": 6, "languages": {"en": 6, "de": 4}}))
     data = collect(run)
     assert data.languages == {}          # no committed Parquet folder
-    anchor, _, body = languages(data)
-    assert anchor == "languages" and body.count("<img") == 1
+    section = languages(data)
+    assert section.anchor == "languages" and section.data["figure"].startswith("data:image/png;base64,")
+
+
+def test_language_mix_identifies_a_folder_without_languages(tmp_path):
+    """Curated sources are not language-identified by their stages: the report identifies them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "run" / "curated" / "books"
+    folder.mkdir(parents=True)
+    (folder / "_SUCCESS").touch()
+    texts = ["The old ferry crossed the river every morning, carrying farmers and their goods to the market."] * 3 + \
+        ["Die alte Fähre überquerte jeden Morgen den Fluss und brachte die Bauern zum Markt."]
+    pq.write_table(pa.table({"id": [str(i) for i in range(4)], "lang": pa.array([None] * 4, pa.string()),
+                             "text": texts}), folder / "part-0.parquet")
+    data = collect(tmp_path / "run")
+    assert data.languages == {"curated/books": {"en": 3, "de": 1}}
+    assert data.identified_here == ["curated/books"]
+    assert "Identified for this report" in render(data)
