@@ -67,7 +67,7 @@ class PtxStream:
 
     def __init__(self, mixture_path: str, base_sha256: str, block: int, batch: int):
         from training.data import MixtureLoader
-        from training.mixture import load_mixture
+        from pipeline.tokens.mixture import load_mixture
 
         mixture = load_mixture(mixture_path)
         check_tokenizer_compatible({"base_sha256": mixture.tokenizer_hash}, base_sha256, f"ptx mixture {mixture_path}")
