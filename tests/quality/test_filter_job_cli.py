@@ -31,8 +31,8 @@ def small_warc(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["heuristics.min_wordz=3"], "unknown config key 'heuristics.min_wordz'"),
-    (["heuristics.min_words=many"], "config key 'heuristics.min_words' must be a int"),
+    (["heuristics.min_wordz=3"], "heuristics.min_wordz: unknown key"),
+    (["heuristics.min_words=many"], "heuristics.min_words: input should be a valid integer"),
     (["--alpha", "0"], "quality_filter.alpha must be > 0"),
     (["langid.model_path=/nowhere/lid.176.ftz"], "langid.model_path"),
     (["--model", "/nowhere/model"], "classifier model folder /nowhere/model"),
