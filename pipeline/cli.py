@@ -3,6 +3,7 @@
     webmix sample OUT_DIR      write the embedded sample data (crawl WARCs, Reddit dump, curated text)
     webmix report RUN_DIR      render the run report (HTML) from _stats.json files and trainer metrics
     webmix shards split|gather split a crawl into per-shard listings; commit the shards' outputs as one
+    webmix config [SECTION]    check a configuration (--config FILE, key=value) and print it resolved
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ COMMANDS = {
     "sample": ("pipeline.sample.cli", "write the embedded sample data set"),
     "report": ("pipeline.report.cli", "render the HTML run report of a run directory"),
     "shards": ("pipeline.readers.crawl_shards", "run the CommonCrawl extraction as one job per shard"),
+    "config": ("pipeline.core.show_config", "check a configuration and print it resolved"),
 }
 
 

@@ -75,3 +75,18 @@ def test_parse_model_names_the_dotted_key_in_one_line():
         with pytest.raises(ConfigError) as info:
             parse_model(Section, data, "eval")
         assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_webmix_config_prints_the_resolved_config_or_one_line(tmp_path, capsys):
+    import yaml
+
+    from pipeline.cli import main
+
+    user = tmp_path / "mine.yaml"
+    user.write_text("quality_filter:\n  alpha: 3e-4\n")
+    assert main(["config", "quality_filter", "--config", str(user), "quality_filter.seed=7"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert list(shown) == ["quality_filter"]
+    assert shown["quality_filter"]["alpha"] == 3e-4 and shown["quality_filter"]["seed"] == 7
+    assert main(["config", "nosuch"]) == 2
+    assert capsys.readouterr().err.startswith("error: nosuch: unknown section")

@@ -3,6 +3,7 @@ and no package or module imports back up a chain that imports it."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def imported_names(path: Path, modules: set[str] | None = None) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=2)
 def import_graph(root: Path = REPO) -> dict[str, set[str]]:
     files = {module_name(p, root): p for pkg in PACKAGES for p in (root / pkg).rglob("*.py")}
     graph = {}
