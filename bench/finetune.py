@@ -82,6 +82,7 @@ def pretrain_tokens_per_s(checkpoint: Path, steps: int = 6, batch_size: int = 8)
         t = time.perf_counter()
         _, loss = model(x, y)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # as `train` and fine-tuning do
         opt.step()
         opt.zero_grad(set_to_none=True)
         elapsed += (time.perf_counter() - t) if i else 0.0
@@ -103,9 +104,12 @@ def main(argv=None) -> int:
     p.add_argument("--pretrained", help="a pre-trained checkpoint (default: pre-train one in --work)")
     p.add_argument("--work", default=str(REPO / "runs" / "bench-finetune"))
     p.add_argument("--pretrain-steps", type=int, default=120, help="x 8 rows x 512 tokens")
-    p.add_argument("--steps", type=int, default=300, help="fine-tuning steps of every run (batch 32)")
-    p.add_argument("--max-train", type=int, default=9600, help="SST-2 training sentences used")
-    p.add_argument("--max-select", type=int, default=1000, help="selection-split sentences evaluated")
+    p.add_argument("--steps", type=int, default=150, help="fine-tuning steps of every run (batch 32)")
+    p.add_argument("--max-train", type=int, default=4800, help="SST-2 training sentences used")
+    p.add_argument("--max-select", type=int, default=500, help="selection-split sentences evaluated")
+    p.add_argument("--only", choices=("all", "scratch", "pretrained"), default="all",
+                   help="run only these fine-tunings now (a from-scratch run needs only the checkpoint's "
+                        "shape and tokenizer, so it can start before pre-training ends); results are cached")
     p.add_argument("--lr", type=float, default=1e-4,
                    help="fine-tuning lr of every run (GPT-1's 6.25e-5 is for 117M parameters and 3 epochs)")
     args = p.parse_args(argv)
@@ -117,8 +121,12 @@ def main(argv=None) -> int:
             ("random init", 0.5): (True, 0.5), ("random init", 0.0): (True, 0.0)}
     results = {}
     for (init, lam), (scratch, coef) in runs.items():
+        if args.only == ("pretrained" if scratch else "scratch"):
+            continue
         out = work / f"sst2-{'scratch' if scratch else 'pre'}-lm{coef}"
         results[(init, lam)] = finetune(pre, out, scratch, coef, args)
+    if args.only != "all":
+        return 0
     pre_tps = pretrain_tokens_per_s(pre)
     print(f"\nSST-2 dev accuracy ({args.steps} steps x 32 sentences, {args.max_train} training sentences; "
           f"model {pre})")
