@@ -61,13 +61,14 @@ class BoilerplateParams:
     good_link_density: float = 0.33   # ... with at most this share of link text
     bad_link_density: float = 0.5     # more link text than this: navigation-like ...
     prose_link_density: float = 0.8   # ... or, in a heading or a block of sentences, than this
-    gap: float = 3.0              # boilerplate weight between two prose blocks that splits runs
+    gap: float = 5.0              # boilerplate weight between two prose blocks that splits runs
     head_weight: float = 0.5      # weight of a heading in a gap (a link-dense block or an empty
                                   # section's heading weighs 1)
     short_weight: float = 0.25    # weight of a short block in a gap
     keep_fraction: float = 0.15   # other runs kept when their prose is this share of the best's
     paragraph_share: float = 0.5  # prose share in <p> above which stray bare text is chrome
     table_lines: int = 4          # ... unless it runs this many lines (a table, a listing)
+    lead_blocks: int = 8          # headings and short lines kept before the first prose block
 
 
 class Block:
@@ -118,6 +119,9 @@ def split_blocks(minimal_html: str) -> list[Block]:
             in_link = not closing
         elif name is None or name == "br":       # a line break
             if kind == "text":
+                # a bare-text line ends any link: resiliparse leaves an <a> open when the link
+                # held no text (`<a href="">` before an article would make it all link text)
+                in_link = False
                 flush("text")
             elif kind == "pre" and name is None:
                 parts.append("\n")
@@ -170,9 +174,23 @@ def select_main(blocks: list[Block], params: BoilerplateParams) -> list[Block]:
     while first > 0 and blocks[first - 1].kind == "p" and blocks[first - 1].label == "short" \
             and blocks[first - 1].sentences:
         first -= 1
+    first = _article_head(blocks, first, params.lead_blocks)
     while last + 1 < len(blocks) and blocks[last + 1].label != "bad":
         last += 1
     return _trim(blocks[first:last + 1], params)
+
+
+def _article_head(blocks: list[Block], first: int, limit: int) -> int:
+    """The article's start moved back over its head: up to `limit` headings and short lines (the
+    title, a standfirst, the byline and dateline), as far as the nearest heading and never past a
+    link-dense block. The gold sets other than AEB keep the headline and byline as body text."""
+    lead = first
+    while first - lead < limit and lead > 0 and blocks[lead - 1].label in ("head", "short") \
+            and not blocks[lead - 1].link_chars:
+        lead -= 1
+        if blocks[lead].label == "head":
+            return lead
+    return lead
 
 
 def _prose_runs(blocks: list[Block], params: BoilerplateParams) -> list[tuple[int, int]]:
@@ -218,8 +236,8 @@ def _trim(region: list[Block], params: BoilerplateParams) -> list[Block]:
     in_paragraphs = sum(block.size for block in good if block.kind == "p")
     if in_paragraphs > params.paragraph_share * sum(block.size for block in good):
         # Written in <p>: what comes before the first paragraph, and stray bare lines, is chrome.
-        lead = next(i for i, block in enumerate(region) if block.kind == "p" and block.sentences)
-        region = _drop_stray_lines(region[lead:], params.table_lines)
+        # Stray bare lines are chrome; the region's head (title, byline) was chosen in select_main.
+        region = _drop_stray_lines(region, params.table_lines)
     kept = [block for block in region if block.label != "bad"]
     # After the last prose block, a heading opens a section without prose: a widget (polls,
     # "related", "follow us") or the title of what was cut. The text ends before it.
@@ -236,7 +254,7 @@ def _drop_stray_lines(region: list[Block], table_lines: int) -> list[Block]:
     kept: list[Block] = []
     run: list[Block] = []
     for block in region + [None]:
-        if block is not None and block.kind == "text":
+        if block is not None and block.kind == "text" and block.label != "good":
             run.append(block)
             continue
         if len(run) >= table_lines:
@@ -260,6 +278,13 @@ def render(blocks: list[Block]) -> str:
 
 
 def main_text(minimal_html: str, params: BoilerplateParams = BoilerplateParams()) -> str:
+    return main_text_and_prose(minimal_html, params)[0]
+
+
+def main_text_and_prose(minimal_html: str, params: BoilerplateParams = BoilerplateParams()) -> tuple[str, bool]:
+    """The main text, and whether the page held a block of prose to anchor it on (without one,
+    the text is everything that is not link-dense, and another view of the page may do better)."""
     blocks = split_blocks(minimal_html)
     label_blocks(blocks, params)
-    return render(select_main(blocks, params))
+    return render(select_main(blocks, params)), any(block.label == "good" for block in blocks)
+

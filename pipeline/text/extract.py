@@ -3,7 +3,9 @@ calls `extract_text(html, url)` or, with caps and a named drop reason, `extract_
 
 Three modes (`extract.mode` in conf/pipeline.yaml):
 - `webmix` (default): resiliparse's main-content pass, then the block-level boilerplate decision of
-  pipeline/text/boilerplate.py (link density, block size and kind, position relative to the prose).
+  pipeline/text/boilerplate.py (link density, block size and kind, position relative to the prose);
+  on a page where that pass leaves no prose, the page with comments, then every visible block
+  (`keep_comments` keeps comment sections and forum replies on every page).
 - `main_content`: resiliparse's main-content pass alone (the extractor before `webmix`).
 - `full_page`: every visible text node.
 
@@ -23,12 +25,13 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 from resiliparse.parse.html import HTMLTree
 
 from pipeline.core.config import ConfigError
-from pipeline.text.boilerplate import BoilerplateParams, main_text
+from pipeline.text.boilerplate import BoilerplateParams, main_text_and_prose
 
 MODES = ("webmix", "main_content", "full_page")
 # Elements that never take a closing tag: they do not nest.
 _VOID = frozenset(b"area base br col embed hr img input link meta param source track wbr".split())
 _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+_TITLE = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
 # Image and figure captions: resiliparse keeps them inside the article, gold article bodies and
 # readers do not. Never on the elements that usually hold the whole article.
 _SKIP_CAPTIONS = ["figcaption", "[class*=caption]:not(article):not(main):not(body)"]
@@ -41,6 +44,7 @@ class ExtractCaps:
     max_nesting_depth: int = 4000
     max_seconds: float = 10.0
     mode: str = "webmix"
+    keep_comments: bool = False   # webmix: keep comment sections and forum replies (docs/extraction.md)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -49,7 +53,8 @@ class ExtractCaps:
     @classmethod
     def from_config(cls, section: dict) -> "ExtractCaps":
         return cls(max_html_bytes=section["max_html_bytes"], max_nesting_depth=section["max_nesting_depth"],
-                   max_seconds=section["max_seconds"], mode=section["mode"])
+                   max_seconds=section["max_seconds"], mode=section["mode"],
+                   keep_comments=bool(section.get("keep_comments", cls.keep_comments)))
 
 
 def nesting_depth_exceeds(html: bytes, limit: int) -> bool:
@@ -85,13 +90,32 @@ def decode_html(html: bytes, declared_charset: str | None = None) -> str:
     return bytes_to_str(html, detect_encoding(html), fallback_encodings=("utf-8", "cp1252"))
 
 
-def _extract(tree: HTMLTree, mode: str) -> str:
-    if mode == "webmix":
-        minimal = extract_plain_text(tree, preserve_formatting="minimal_html", links=True,
-                                     main_content=True, comments=False, post_meta=False,
-                                     alt_texts=False, skip_elements=_SKIP_CAPTIONS)
-        return main_text(minimal, _BOILERPLATE)
-    main = mode == "main_content"
+def _webmix(tree: HTMLTree, keep_comments: bool) -> str:
+    """The block decision on resiliparse's main content. When that holds no prose at all, the
+    page's prose was removed by resiliparse's class/id rules (a forum thread whose posts sit in
+    "comment" elements, a body wrapped in a "sidebar" or "hidden" div): the same decision is made
+    on the page with comments, then on every visible block, and the first view with prose wins."""
+    text, prose = main_text_and_prose(_minimal_html(tree, True, keep_comments), _BOILERPLATE)
+    if prose:
+        return text
+    views = ([(True, True)] if not keep_comments else []) + [(False, keep_comments)]
+    for main_content, comments in views:
+        other, prose = main_text_and_prose(_minimal_html(tree, main_content, comments), _BOILERPLATE)
+        if prose:
+            return other
+        text = text or other
+    return text
+
+
+def _minimal_html(tree: HTMLTree, main_content: bool, comments: bool) -> str:
+    return extract_plain_text(tree, preserve_formatting="minimal_html", links=True, main_content=main_content,
+                              comments=comments, post_meta=False, alt_texts=False, skip_elements=_SKIP_CAPTIONS)
+
+
+def _extract(tree: HTMLTree, caps: "ExtractCaps") -> str:
+    if caps.mode == "webmix":
+        return _webmix(tree, caps.keep_comments)
+    main = caps.mode == "main_content"
     return extract_plain_text(tree, main_content=main, alt_texts=False, preserve_formatting=True,
                               list_bullets=True, links=False, noscript=False, comments=not main)
 
@@ -110,7 +134,11 @@ def extract_page(html: bytes, url: str, caps: ExtractCaps = ExtractCaps(),
     except (LookupError, ValueError, UnicodeError):
         return None, "decode_error"
     try:
-        text = _extract(HTMLTree.parse(decoded), caps.mode)
+        text = _extract(HTMLTree.parse(decoded), caps)
+        if not text.strip() and _TITLE.search(decoded):
+            # A <title> that is never closed (or closed as "</titlevalue=...") swallows the whole
+            # page as its text: parse once more without it.
+            text = _extract(HTMLTree.parse(_TITLE.sub("", decoded)), caps)
     except Exception:  # resiliparse raises various types on hostile input; the page is skipped
         return None, "parse_error"
     if time.perf_counter() - start > caps.max_seconds:

@@ -33,10 +33,10 @@ def assert_article_only(text: str, *boilerplate: str) -> None:
         assert phrase not in text, phrase
 
 
-def test_plain_article_is_kept_whole_without_its_title():
+def test_plain_article_is_kept_whole_with_its_headline():
     text = extract_text(page(), "https://example.org/a")
     assert_article_only(text)
-    assert text.startswith(PARAGRAPHS[0])       # the title heading is the page's, not the body's
+    assert text.startswith("Council approves budget\n\n" + PARAGRAPHS[0])   # the gold sets keep headlines
 
 
 NAV_LINKS = "".join(f'<a href="/{w.lower()}">{w}</a> | ' for w in
@@ -195,12 +195,14 @@ def test_sidebar_widgets_after_the_article_are_dropped():
              '<a href="https://t.co/x">https://t.co/x</a></div><div><a href="/reply">Reply</a> '
              '<a href="/rt">Retweet</a></div><div><a href="/@news">@news</a></div>')
     after = ("<div><h3>Polls</h3><p>Has the budget vote changed your mind?</p>"
-             '<p><a href="/poll">View results</a></p><h3>Advertisement</h3><h3>Book corner</h3>'
+             '<p><a href="/poll">View results</a></p><p><a href="/polls">Past polls</a></p>'
+             '<h3>Advertisement</h3><h3>Newsletter</h3><h3>Book corner</h3>'
              "<p>It is a lovely book. It feels clear and light, it is easy to read and to dip in "
              "and out of, and it offers information without any fluff at all.</p>"
              "<h3>Popular categories</h3><h3>Follow us</h3>" + tweet * 3 + "</div>")
-    # (the article is twice as long as the prose in the sidebar: against a shorter article, a
-    # run of prose after a gap this small would count as its continuation)
+    # (the article is twice as long as the prose in the sidebar: against a shorter article, or
+    # after less boilerplate than this (BoilerplateParams.gap), a run of prose would count as the
+    # article's continuation)
     long_article = ARTICLE + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     text = extract_text(page(article=long_article, after=after), "https://example.org/a")
     assert_article_only(text, "lovely book", "Polls", "Follow us", "four hour debate")
