@@ -3,6 +3,7 @@ against evaluation sets, and each evaluation set's "clean subset" figure (GPT-3 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -18,13 +19,16 @@ from pipeline.core.hashing import text_digest
 from pipeline.core.job import Job
 from pipeline.core.schema import DOC_ARROW_SCHEMA, DROP_REASON, STAGED_ARROW_SCHEMA, STAGED_SPARK_DDL
 from pipeline.core.stats import reason_counts
+from pipeline.evaltasks.spec import data_files, load_task, read_items
 from pipeline.neardup import decontam
 from pipeline.neardup.dedup_job import read_docs
 from pipeline.neardup.inputs import check_schemas, parse_inputs
+from pipeline.neardup.shingles import normalized_words
 
 MODES = ("split", "document")
 PARENT_KEY = "decontam_parent"      # meta key of a piece cut out of a contaminated document
 HITS_KEY = "decontam_ngrams"        # meta key set by --mark: colliding n-grams found
+FLAGS_DIR = "_eval_flags"           # OUTPUT/_eval_flags/<task>.jsonl: {"id", "dirty"} per item of a task file
 
 
 
@@ -103,7 +107,10 @@ class DecontaminateJob(Job):
         parser.add_argument("--input", action="append", default=[], metavar="NAME=DIR", required=True,
                             help="a source name and its document folder (repeat for each source)")
         parser.add_argument("--eval", action="append", default=[], metavar="[NAME=]FILE", required=True,
-                            help="an evaluation set: JSONL or text (one example per line), .gz allowed")
+                            help="an evaluation set: JSONL or text (one example per line), .gz allowed; "
+                                 "or a task file (conf/eval/<task>.yaml), read through its reader, whose "
+                                 "per-item dirty flags go to OUTPUT/_eval_flags/<task>.jsonl "
+                                 "(train eval --clean-only OUTPUT)")
         parser.add_argument("--output", required=True, help="folder for OUTPUT/<source>/ and _stats.json")
         parser.add_argument("--mark", action="store_true",
                             help="only flag contaminated documents (meta decontam_ngrams), change nothing")
@@ -126,6 +133,8 @@ class DecontaminateJob(Job):
             name, sep, path = spec.partition("=")
             if not sep:
                 path, name = spec, Path(spec).name.split(".")[0]
+            if path.endswith((".yaml", ".yml")):
+                read_items(load_task(path))      # a bad task file or item fails here, in one line
             if not Path(path).is_file():
                 raise InputError(f"evaluation set not found: {path}")
             if name in self.evals:
@@ -134,14 +143,17 @@ class DecontaminateJob(Job):
         check_schemas(self.inputs)
 
     def fingerprint_inputs(self, args, config: dict) -> list[str]:
-        return [*self.inputs.values(), *self.evals.values()]
+        tasks = [str(f) for p in self.evals.values() if p.endswith((".yaml", ".yml"))
+                 for f in data_files(load_task(p))]
+        return [*self.inputs.values(), *self.evals.values(), *tasks]
 
     def run(self, spark: SparkSession, args, config: dict) -> dict:
         conf = config["decontaminate"]
         params = decontam.DecontamParams(conf["ngram"], conf["margin_chars"], conf["min_piece_chars"],
                                          conf["max_pieces"], conf["max_doc_frequency"])
-        examples = {name: decontam.eval_set_ngrams(path, params, conf["text_fields"])
-                    for name, path in self.evals.items()}
+        examples, item_ids = {}, {}
+        for name, path in self.evals.items():
+            item_ids[name], examples[name] = _eval_examples(path, params, conf["text_fields"])
         all_grams = [g for per_example in examples.values() for g in per_example]
         eval_ngrams = np.unique(np.concatenate(all_grams)) if all_grams else np.empty(0, np.uint64)
 
@@ -173,6 +185,10 @@ class DecontaminateJob(Job):
                        for name, df in staged.items()}
         fs, root = fsspec.core.url_to_fs(output.fs_url(args.output))
         fs.rm(output.join(root, "_work"), recursive=True)
+        for name, ids in item_ids.items():
+            if ids is not None:
+                _write_flags(fs, output.join(root, FLAGS_DIR, f"{name}.jsonl"), ids, examples[name],
+                             set(hits) - common)
         fs.touch(output.join(root, output.SUCCESS_FILE))
         return {
             "mode": "mark" if args.mark else conf["mode"],
@@ -185,6 +201,22 @@ class DecontaminateJob(Job):
             "marked_documents": marked,
             "pieces_kept": pieces_kept,
         }
+
+
+def _eval_examples(path: str, params, text_fields: list[str]) -> tuple[list[str] | None, list[np.ndarray]]:
+    """(item ids or None, each example's distinct n-grams); a task file is read through its reader."""
+    if not path.endswith((".yaml", ".yml")):
+        return None, decontam.eval_set_ngrams(path, params, text_fields)
+    items = read_items(load_task(path))
+    return [i.id for i in items], [np.unique(decontam.ngram_hashes(normalized_words(i.text()), params.ngram))
+                                   for i in items]
+
+
+def _write_flags(fs, path: str, ids: list[str], per_example: list[np.ndarray], effective: set[int]) -> None:
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "w") as fh:
+        for item_id, grams in zip(ids, per_example):
+            fh.write(json.dumps({"id": item_id, "dirty": any(int(g) in effective for g in grams)}) + "\n")
 
 
 def _clean_subset(per_example: list[np.ndarray], found: set[int], common: set[int]) -> dict:

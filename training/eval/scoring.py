@@ -126,6 +126,12 @@ def _tensors(rows: list[_Row], pad_id: int):
     return idx, pos, mask, flat
 
 
+def input_tokens(model, requests: list[Request], share_context: bool = True) -> int:
+    """The tokens the model reads to score `requests` (padding excluded): what tokens/s counts."""
+    rows, _ = _rows(requests, model.config.block_size, share_context and can_share_context(model))
+    return sum(len(r) for r in rows)
+
+
 @torch.no_grad()
 def score_requests(model, requests: list[Request], *, max_batch_tokens: int = 16384,
                    share_context: bool = True) -> list[Score]:
