@@ -111,3 +111,19 @@ def test_ppo_raises_a_planted_keyword_reward_within_a_kl_bound(base_ckpt):
     print([round(h["score"], 3) for h in history], [round(h["kl_k3"], 3) for h in history])
     assert last > first + 0.15
     assert all(h["kl_k3"] < 10.0 for h in history)
+
+
+def test_left_padded_batched_sampling_with_cache_matches_no_cache_and_single_rows(base_ckpt):
+    from training.batching import pad_sequences
+
+    cm = load_chat_model(base_ckpt, CPU, seed=0, dropout=0.0)
+    gpt = cm.gpt.eval()
+    prompts = [cm.chat.prompt_ids([("user", text)]) for text in ("hi", "tell me about the water and fire please")]
+    idx = pad_sequences(prompts, cm.chat.end, side="left")
+    mask = pad_sequences([[1] * len(p) for p in prompts], 0, side="left").bool()
+    cached = gpt.generate(idx, 12, temperature=0, prompt_mask=mask, use_cache=True)
+    plain = gpt.generate(idx, 12, temperature=0, prompt_mask=mask, use_cache=False)
+    assert torch.equal(cached, plain)
+    for row, p in enumerate(prompts):
+        alone = gpt.generate(torch.tensor([p]), 12, temperature=0, use_cache=True)
+        assert torch.equal(alone[0, len(p):], cached[row, idx.size(1):])
