@@ -90,14 +90,13 @@ def test_sample_continues_a_prompt(run, capsys):
     assert out.startswith("the cat") and len(out.split()) > 3
 
 
-def test_export_refuses_banded_models(run, tmp_path, capsys):
+def test_banded_models_export_as_gpt_neo(run, tmp_path):
     out = tmp_path / "banded"
     args = [a for a in run["args"] if a not in ("model.attn_pattern=dense",) and not a.startswith("max_steps")]
     args[args.index(str(run["out"]))] = str(out)
     assert main(args + ["max_steps=1"]) == 0
-    assert main(["export", "--checkpoint", str(out), "--hf", str(tmp_path / "hf")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "banded attention" in err and len(err.splitlines()) == 1
+    assert main(["export", "--checkpoint", str(out), "--hf", str(tmp_path / "hf")]) == 0
+    assert json.loads((tmp_path / "hf" / "config.json").read_text())["architectures"] == ["GPTNeoForCausalLM"]
 
 
 def test_tokenizer_mismatch_on_resume_is_one_line(run, tmp_path, capsys):
