@@ -206,8 +206,9 @@ def describe(exc: ValidationError, cls: Any, where: str = "", data: Any = None) 
     elif first["type"] == "missing":
         problem = "is required"
     else:
-        message = first["msg"].removeprefix("Value error, ")
-        problem = f"{message[0].lower()}{message[1:]}, got {first.get('input')!r}"
+        message, value = first["msg"].removeprefix("Value error, "), first.get("input")
+        got = "" if isinstance(value, (Mapping, list)) else f", got {value!r}"  # a section: too long to show
+        problem = f"{message[0].lower()}{message[1:]}{got}"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{key}: {problem}{more}"
 
