@@ -39,7 +39,7 @@ def train_parser() -> argparse.ArgumentParser:
         prog="train", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train a GPT on a streaming weighted mixture of token sources.",
         epilog="subcommands:\n  train sample --help   generate text from a checkpoint\n"
-               "  train export --help   write a Hugging Face GPT2LMHeadModel folder\n"
+               "  train export --help   write a Hugging Face GPT-2 / GPT-Neo folder\n"
                "  train eval --help     zero-/few-shot tasks and bits per byte (conf/eval/)\n"
                "  train finetune --help  GPT-1 fine-tuning on a labelled task (conf/finetune/)\n"
                "  train sft|rm|ppo --help  InstructGPT: SFT, reward model, PPO-ptx (docs/instruct.md)\n\n"
@@ -78,7 +78,8 @@ def sample_parser() -> argparse.ArgumentParser:
 
 def export_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train export",
-                                description="Write a Hugging Face GPT2LMHeadModel folder from a checkpoint.")
+                                description="Write a Hugging Face folder from a checkpoint: GPT2LMHeadModel "
+                                            "(dense) or GPTNeoForCausalLM (banded layers).")
     p.add_argument("--checkpoint", required=True, help="a checkpoint folder, or a run folder (its newest)")
     p.add_argument("--hf", required=True, help="output folder (model.safetensors, config.json, tokenizer.json)")
     return p
