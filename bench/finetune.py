@@ -12,6 +12,7 @@ and the `train` command on the WebText documents of ../shared/realdata/text/webt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,8 +30,10 @@ from pipeline.tokens import bpe  # noqa: E402
 from training import checkpoint as ckpt  # noqa: E402
 from training.cli import main as train_main  # noqa: E402
 from training.finetune.config import load_finetune_config  # noqa: E402
-from training.finetune.loop import run_finetune  # noqa: E402
-from training.sample import load_model  # noqa: E402
+from training.finetune.loop import finetune_optimizer, run_finetune, train_step  # noqa: E402
+from training.finetune.setup import prepare  # noqa: E402
+from training.finetune.tasks import load_task_data  # noqa: E402
+from training.finetune.transform import encode_items, epoch_batches, make_batch  # noqa: E402
 
 REALDATA = Path(os.environ.get("WEBMIX_REALDATA", REPO.parent / "shared" / "realdata"))
 WEBTEXT = REALDATA / "text" / "webtext"
@@ -68,25 +71,43 @@ def pretrain(work: Path, steps: int) -> Path:
     return run
 
 
-def pretrain_tokens_per_s(checkpoint: Path, steps: int = 6, batch_size: int = 8) -> float:
-    """Training tokens/s of the checkpoint's GPT on full block_size rows (what `train` runs), timed
-    after one warm-up step: the baseline of the fine-tuning throughput."""
-    model, _, _ = load_model(checkpoint)
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
-    T, V = model.config.block_size, model.config.vocab_size
+def throughput(checkpoint: Path, lm_coef: float, rounds: int = 2, ft_steps: int = 8) -> tuple[float, float]:
+    """(fine-tuning real tokens/s, pre-training tokens/s) of one model, measured alternately in this
+    process (rounds of ft_steps SST-2 fine-tuning steps, batch 32, then one pre-training step of 8 full
+    block_size rows, both with clipping and AdamW), so a busy machine slows both alike. The first
+    step of each kind is a warm-up and not timed."""
+    task, settings = load_finetune_config(str(REPO / "conf/finetune/sst2.yaml"), [f"lm_coef={lm_coef}"])
+    p = prepare(checkpoint, task, settings, torch.device("cpu"))
+    items = load_task_data(task, settings).train
+    enc = encode_items(task, items[: 32 * (rounds * ft_steps + 1)], p.tokenizer, p.specials, p.max_len)
+    batches = epoch_batches(enc, 32, seed=0, epoch=0)
+    optimizer = finetune_optimizer(p.model, settings)
+    constant = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    gpt, T = p.model.gpt, p.model.gpt.config.block_size
     g = torch.Generator().manual_seed(0)
-    x, y = torch.randint(0, V, (batch_size, T), generator=g), torch.randint(0, V, (batch_size, T), generator=g)
-    elapsed = 0.0
-    for i in range(steps + 1):
-        t = time.perf_counter()
-        _, loss = model(x, y)
+    x, y = (torch.randint(0, gpt.config.vocab_size, (8, T), generator=g) for _ in range(2))
+    p.model.train()
+
+    def pretrain_step():
+        _, loss = gpt(x, y)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # as `train` and fine-tuning do
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        elapsed += (time.perf_counter() - t) if i else 0.0
-    return steps * batch_size * T / elapsed
+        torch.nn.utils.clip_grad_norm_(p.model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    ft_tokens = ft_s = pre_s = 0.0
+    for r in range(rounds + 1):
+        for i in range(ft_steps if r else 1):
+            batch = make_batch(enc, batches[(r * ft_steps + i) % len(batches)], p.pad_id, regression=False)
+            t = time.perf_counter()
+            train_step(p.model, batch, lm_coef, optimizer, constant, 1.0, contextlib.nullcontext())
+            if r:
+                ft_s += time.perf_counter() - t
+                ft_tokens += batch.real_tokens
+        t = time.perf_counter()
+        pretrain_step()
+        pre_s += (time.perf_counter() - t) if r else 0.0
+    return ft_tokens / ft_s, rounds * 8 * T / pre_s
 
 
 def finetune(checkpoint: Path, out: Path, from_scratch: bool, lm_coef: float, args) -> dict:
@@ -107,9 +128,10 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=150, help="fine-tuning steps of every run (batch 32)")
     p.add_argument("--max-train", type=int, default=4800, help="SST-2 training sentences used")
     p.add_argument("--max-select", type=int, default=500, help="selection-split sentences evaluated")
-    p.add_argument("--only", choices=("all", "scratch", "pretrained"), default="all",
+    p.add_argument("--only", choices=("all", "scratch", "pretrained", "throughput"), default="all",
                    help="run only these fine-tunings now (a from-scratch run needs only the checkpoint's "
-                        "shape and tokenizer, so it can start before pre-training ends); results are cached")
+                        "shape and tokenizer, so it can start before pre-training ends; results are cached), "
+                        "or only the throughput comparison")
     p.add_argument("--lr", type=float, default=1e-4,
                    help="fine-tuning lr of every run (GPT-1's 6.25e-5 is for 117M parameters and 3 epochs)")
     args = p.parse_args(argv)
@@ -121,26 +143,24 @@ def main(argv=None) -> int:
             ("random init", 0.5): (True, 0.5), ("random init", 0.0): (True, 0.0)}
     results = {}
     for (init, lam), (scratch, coef) in runs.items():
-        if args.only == ("pretrained" if scratch else "scratch"):
+        if args.only not in ("all", "pretrained" if not scratch else "scratch"):
             continue
         out = work / f"sst2-{'scratch' if scratch else 'pre'}-lm{coef}"
         results[(init, lam)] = finetune(pre, out, scratch, coef, args)
+    speeds = {lam: throughput(pre, lam) for lam in (0.5, 0.0)} if args.only in ("all", "throughput") else {}
+    for lam, (ft, pt) in speeds.items():
+        print(f"throughput λ={lam}: fine-tuning {ft:.0f} real tokens/s, pre-training {pt:.0f} tokens/s, "
+              f"ratio {ft / pt:.2f}x (measured alternately in one process)")
     if args.only != "all":
         return 0
-    pre_tps = pretrain_tokens_per_s(pre)
-    print(f"\nSST-2 dev accuracy ({args.steps} steps x 32 sentences, {args.max_train} training sentences; "
-          f"model {pre})")
+    print(f"\nSST-2 dev accuracy ({args.steps} steps x 32 sentences from {args.max_train} training sentences, "
+          f"lr {args.lr}; pre-trained model {pre})")
     print(f"{'init':<12} {'λ=0.5':>8} {'λ=0':>8}")
     for init in ("pre-trained", "random init"):
         print(f"{init:<12} " + " ".join(f"{results[(init, lam)]['dev']['accuracy']:>8.4f}" for lam in (0.5, 0.0)))
-    ft_tps = results[("pre-trained", 0.5)]["train_tokens_per_s"]
-    ft0_tps = results[("pre-trained", 0.0)]["train_tokens_per_s"]
-    print(f"\nthroughput: pre-training {pre_tps:.0f} tokens/s (rows of {load_model(pre)[0].config.block_size}); "
-          f"fine-tuning {ft_tps:.0f} real tokens/s at λ=0.5 ({ft_tps / pre_tps:.2f}x), "
-          f"{ft0_tps:.0f} at λ=0 ({ft0_tps / pre_tps:.2f}x)")
     summary = {f"{init} λ={lam}": r["dev"] for (init, lam), r in results.items()}
-    summary["tokens_per_s"] = {"pretrain": pre_tps, "finetune_lm0.5": ft_tps, "finetune_lm0": ft0_tps,
-                               "ratio_lm0.5": ft_tps / pre_tps, "ratio_lm0": ft0_tps / pre_tps}
+    summary["tokens_per_s"] = {f"λ={lam}": {"finetune": ft, "pretrain": pt, "ratio": ft / pt}
+                               for lam, (ft, pt) in speeds.items()}
     (work / "summary.json").write_text(json.dumps(summary, indent=2))
     return 0
 

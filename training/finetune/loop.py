@@ -57,6 +57,28 @@ def evaluate(model: TaskModel, enc: Encoded, task: TaskSpec, pad_id: int, batch_
     return glue.compute(task.metrics, torch.cat(preds).numpy(), torch.cat(golds).numpy())
 
 
+def finetune_optimizer(model: TaskModel, settings: FinetuneSettings) -> torch.optim.AdamW:
+    """AdamW with GPT-1's L2 on every weight matrix, embeddings included (never biases or gains)."""
+    return make_optimizer(model, SimpleNamespace(
+        lr=settings.lr, weight_decay=settings.weight_decay, beta1=settings.beta1, beta2=settings.beta2,
+        eps=settings.eps, decay_embeddings=True))
+
+
+def train_step(model: TaskModel, batch, lam: float, optimizer, scheduler, grad_clip: float, amp):
+    """One optimizer step on L_task + λ L_LM (L_LM not computed at λ = 0); returns the three losses."""
+    with amp:
+        scores, lm_loss = model(batch, with_lm=lam > 0)
+        task_loss = model.task_loss(scores, batch.labels)
+        loss = task_loss + lam * lm_loss if lam > 0 else task_loss
+    loss.backward()
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss, task_loss, lm_loss
+
+
 def every(step: int, n: int) -> bool:
     return bool(n) and step % n == 0
 
@@ -84,15 +106,17 @@ def run_finetune(checkpoint: str | Path, task: TaskSpec, settings: FinetuneSetti
     p.tokenizer.save(str(tokenizer_path))
 
     model, lam, regression = p.model, settings.lm_coef, task.target == "regression"
-    optimizer = make_optimizer(model, SimpleNamespace(
-        lr=settings.lr, weight_decay=settings.weight_decay, beta1=settings.beta1, beta2=settings.beta2,
-        eps=settings.eps, decay_embeddings=True))
+    optimizer = finetune_optimizer(model, settings)
     total = total_steps(len(enc["train"].rows), settings)
     warmup = max(1, math.ceil(settings.warmup_fraction * total))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_multiplier(s, warmup, total))
     state = {"step": 0, "epoch": 0, "position": 0, "best": None, "best_step": None}
     start = find_resume(out_dir, resume, print)
     if start:
+        theirs = ckpt.read_config(start).get("finetune", {}).get("task", {}).get("name")
+        if theirs != task.name:
+            raise ckpt.CheckpointError(f"checkpoint {start} is not a fine-tuning checkpoint of task {task.name} "
+                                       f"(it is {'of task ' + theirs if theirs else 'not a fine-tuning one'})")
         saved = ckpt.load_train_state(start)
         model.gpt.load_state_dict(ckpt.load_model_state(start))
         model.head.load_state_dict(saved["head"])
@@ -142,17 +166,8 @@ def run_finetune(checkpoint: str | Path, task: TaskSpec, settings: FinetuneSetti
             while state["position"] < len(batches) and state["step"] < total:
                 t_step = time.perf_counter()
                 batch = make_batch(enc["train"], batches[state["position"]], p.pad_id, regression).to(device)
-                with amp:
-                    scores, lm_loss = model(batch, with_lm=lam > 0)
-                    task_loss = model.task_loss(scores, batch.labels)
-                    loss = task_loss + lam * lm_loss if lam > 0 else task_loss
-                loss.backward()
-                if settings.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
                 lr = scheduler.get_last_lr()[0]
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                loss, task_loss, lm_loss = train_step(model, batch, lam, optimizer, scheduler, settings.grad_clip, amp)
                 state["step"] += 1
                 state["position"] += 1
                 tokens += batch.real_tokens
