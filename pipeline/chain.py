@@ -29,7 +29,7 @@ class Inputs:
     evals: str          # an evaluation set (JSONL) to decontaminate against
     mixture: str = "conf/gpt3_mix.yaml"
     model: str = "tiny"
-    export_tokens: str = "0"   # tokens build_mixture materialises for other trainers (0: the token budget)
+    export_tokens: str = "0"   # tokens build_mixture exports (0: min(token budget, tokens on disk))
     train_overrides: tuple[str, ...] = ()
     classifier_overrides: tuple[str, ...] = ()
     crawl_shards: str = "4"    # CommonCrawl extraction jobs, each over its share of the crawl's files
