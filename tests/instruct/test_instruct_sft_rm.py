@@ -190,3 +190,34 @@ def test_resume_is_exact_for_sft_rm_and_ppo(base_ckpt, tmp_path):
               ppo.model_copy(update={"iterations": 1}))
     train_ppo(tmp_path / "sft_full", tmp_path / "rm_full", [prompts], tmp_path / "ppo_cut", ppo, resume="auto")
     _same_weights(tmp_path / "ppo_full", tmp_path / "ppo_cut")
+
+
+def test_ppo_ptx_mixes_pretraining_loss_and_judges_with_two_reward_models(base_ckpt, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from conftest import corpus
+
+    base_meta = ckpt.read_config(ckpt.resolve(base_ckpt))
+    tok_file = str(ckpt.resolve(base_ckpt) / ckpt.TOKENIZER_FILE)
+    (tmp_path / "text").mkdir()
+    texts = corpus(50)
+    pq.write_table(pa.table({"id": [str(i) for i in range(len(texts))], "text": texts}),
+                   tmp_path / "text" / "part-0.parquet")
+    mixture = tmp_path / "mix.yaml"
+    mixture.write_text(json.dumps({"seed": 1, "token_budget": 100000, "tokenizer": tok_file,
+                                   "sources": [{"name": "text", "path": str(tmp_path / "text"), "weight": 1.0}]}))
+    assert base_meta["tokenizer_hash"]
+    common = {"device": "cpu", "progress": "log", "log_every": 50}
+    prefs = write_jsonl(tmp_path / "p.jsonl", [{"chosen": f"\n\nHuman: q {i}\n\nAssistant: yes good",
+                                                 "rejected": f"\n\nHuman: q {i}\n\nAssistant: no"} for i in range(16)])
+    for half in ("a", "b"):
+        train_rm(base_ckpt, [prefs], tmp_path / f"rm_{half}", RMSettings(max_steps=1, half=half, **common))
+    prompts = write_jsonl(tmp_path / "pr.jsonl", [f"tell me about fire {i}" for i in range(12)])
+    settings = PPOSettings(iterations=1, rollout_batch=4, minibatch=4, ppo_epochs=1, max_new_tokens=4, eval_prompts=4,
+                           ptx_mixture=str(mixture), ptx_batch=2, ptx_block=32, **common)
+    result = train_ppo(base_ckpt, tmp_path / "rm_a", [prompts], tmp_path / "ppo", settings, judge_ckpt=tmp_path / "rm_b")
+    record = result["history"][0]
+    assert record["ptx_loss"] > 0 and record["grad_norm_ptx"] > 0 and record["grad_norm_ppo"] > 0
+    assert set(result["win_rate"]) >= {"reward", "judge", "kl_k1", "kl_k3"}
+    assert len((tmp_path / "ppo" / "samples.jsonl").read_text().splitlines()) == 4
