@@ -250,7 +250,7 @@ def format_table(table: list[dict], token_budget: float | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip().splitlines()[-1].strip())
+        print(next(line.strip() for line in __doc__.splitlines() if line.strip().startswith("python -m")))
         print("    python -m pipeline.tokens.mixture --gpt3       # GPT-3's own Table 2.2 as the resolver computes it")
         return 0 if argv else 2
     if argv[0] == "--gpt3":
