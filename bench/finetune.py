@@ -39,6 +39,11 @@ REALDATA = Path(os.environ.get("WEBMIX_REALDATA", REPO.parent / "shared" / "real
 WEBTEXT = REALDATA / "text" / "webtext"
 
 
+# run name -> (row of the table, from scratch, λ)
+RUNS = {"pre-lm0.5": ("pre-trained", False, 0.5), "pre-lm0": ("pre-trained", False, 0.0),
+        "scratch-lm0.5": ("random init", True, 0.5), "scratch-lm0": ("random init", True, 0.0)}
+
+
 def webtext_corpus(folder: Path) -> list[str]:
     """Every WebText document here (train ids 0-1407 and the test splits) as one Parquet text source."""
     texts = []
@@ -115,7 +120,8 @@ def finetune(checkpoint: Path, out: Path, from_scratch: bool, lm_coef: float, ar
         return json.loads((out / "results.json").read_text())
     task, settings = load_finetune_config(str(REPO / "conf/finetune/sst2.yaml"), [
         f"lm_coef={lm_coef}", f"max_steps={args.steps}", f"max_train={args.max_train}",
-        f"max_select={args.max_select}", "progress=log", "log_every=50", f"lr={args.lr}"])
+        f"max_select={args.max_select}", f"eval_every={args.eval_every}", "progress=log", "log_every=10",
+        f"lr={args.lr}"])
     return run_finetune(checkpoint, task, settings, out, from_scratch=from_scratch)
 
 
@@ -128,10 +134,11 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=150, help="fine-tuning steps of every run (batch 32)")
     p.add_argument("--max-train", type=int, default=4800, help="SST-2 training sentences used")
     p.add_argument("--max-select", type=int, default=500, help="selection-split sentences evaluated")
-    p.add_argument("--only", choices=("all", "scratch", "pretrained", "throughput"), default="all",
-                   help="run only these fine-tunings now (a from-scratch run needs only the checkpoint's "
-                        "shape and tokenizer, so it can start before pre-training ends; results are cached), "
-                        "or only the throughput comparison")
+    p.add_argument("--eval-every", type=int, default=0, help="selection evaluations every N steps (0: at the end)")
+    p.add_argument("--only", choices=("all", *RUNS, "throughput"), default="all",
+                   help="one fine-tuning run (cached in --work, so several can run side by side and `all` "
+                        "then reuses them; a from-scratch run needs only the checkpoint's shape and "
+                        "tokenizer), or only the throughput comparison")
     p.add_argument("--lr", type=float, default=1e-4,
                    help="fine-tuning lr of every run (GPT-1's 6.25e-5 is for 117M parameters and 3 epochs)")
     args = p.parse_args(argv)
@@ -139,14 +146,10 @@ def main(argv=None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     pre = Path(args.pretrained) if args.pretrained else pretrain(work, args.pretrain_steps)
-    runs = {("pre-trained", 0.5): (False, 0.5), ("pre-trained", 0.0): (False, 0.0),
-            ("random init", 0.5): (True, 0.5), ("random init", 0.0): (True, 0.0)}
     results = {}
-    for (init, lam), (scratch, coef) in runs.items():
-        if args.only not in ("all", "pretrained" if not scratch else "scratch"):
-            continue
-        out = work / f"sst2-{'scratch' if scratch else 'pre'}-lm{coef}"
-        results[(init, lam)] = finetune(pre, out, scratch, coef, args)
+    for name, (init, scratch, lam) in RUNS.items():
+        if args.only in ("all", name):
+            results[(init, lam)] = finetune(pre, work / f"sst2-{name}", scratch, lam, args)
     speeds = {lam: throughput(pre, lam) for lam in (0.5, 0.0)} if args.only in ("all", "throughput") else {}
     for lam, (ft, pt) in speeds.items():
         print(f"throughput λ={lam}: fine-tuning {ft:.0f} real tokens/s, pre-training {pt:.0f} tokens/s, "

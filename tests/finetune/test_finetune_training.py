@@ -58,6 +58,8 @@ def test_the_finetuned_checkpoint_loads_and_exports_like_any_other(finetuned, pr
     from training.export import export_hf
     hf = export_hf(best, tmp_path / "hf")
     assert json.loads((hf / "config.json").read_text())["vocab_size"] == size
+    from training.eval.runner import load_scoring_model  # what `train eval` loads
+    assert load_scoring_model(best).tokenizer.get_vocab_size(with_added_tokens=True) == size
 
 
 def test_the_auxiliary_lm_loss_enters_the_gradient_as_lambda_times_its_own(pretrained, planted):
