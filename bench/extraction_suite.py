@@ -82,21 +82,35 @@ def load_suite(tool, realdata: Path = DEFAULT_REALDATA, sets=SETS, only: set[str
             pages += [Page(AEB, p.pid, p.url, p.html, p.gold)
                       for p in tool.load_aeb_set(str(realdata / "html" / "scrapinghub_aeb"))]
         else:
-            pages += _load_gold_folder(realdata / "html" / "extraction_gold" / set_name, set_name)
+            pages += _load_gold_folder(realdata / "html" / "extraction_gold" / set_name, set_name, only)
     return [p for p in pages if p.gold.strip() and (only is None or p.key in only)]
 
 
-def _load_gold_folder(folder: Path, set_name: str) -> list[Page]:
+def _load_gold_folder(folder: Path, set_name: str, only: set[str] | None) -> list[Page]:
     """As the tool's load_gold_folder (index.jsonl, gzipped HTML, plain-text gold)."""
     pages = []
     for line in (folder / "index.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
+        item = json.loads(line) if line.strip() else None
+        if item and (only is None or f"{set_name}/{item['id']}" in only):
             with gzip.open(folder / item["html_path"], "rb") as fh:
                 html = fh.read()
             gold = (folder / item["gold_path"]).read_text(encoding="utf-8")
             pages.append(Page(set_name, item["id"], item.get("url") or "", html, gold))
     return pages
+
+
+REGRESSION_PAGES = {"l3s-gn1": 12, "cleaneval": 12, "canola": 8, "cleanportaleval": 8,
+                    "google-trends-2017": 8, "htmltotext-benchmark": 6, AEB: 6}
+
+
+def regression_keys(split: dict[str, str]) -> set[str]:
+    """The real-data regression test's 60 check pages: per set, the first of its check pages in
+    sha1(set/id) order (a fixed choice that favours no kind of page)."""
+    keys = set()
+    for set_name, count in REGRESSION_PAGES.items():
+        check = [k for k, part in split.items() if part == "check" and k.startswith(set_name + "/")]
+        keys.update(sorted(check, key=lambda k: hashlib.sha1(k.encode()).hexdigest())[:count])
+    return keys
 
 
 def check_split(pages: list[Page], split: dict[str, str]) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 # The tags resiliparse's minimal HTML contains, and its line breaks.
 _TOKEN = re.compile(r"<(/?)(p|h[1-6]|ul|ol|li|pre|br|a)\b[^>]*>|\n")
+_ANCHOR = '<a href="">'
 _KIND = {"p": "p", "li": "li", "pre": "pre", "ul": "text", "ol": "text",
          "h1": "h", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h"}
 # Han, kana and hangul carry about a word per character: weigh them like a short word, so that
@@ -39,8 +40,8 @@ _KIND = {"p": "p", "li": "li", "pre": "pre", "ul": "text", "ol": "text",
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # Notices every site carries, in the languages of the crawl: copyright lines and cookie banners.
 # They are checked only on short blocks, so an article that discusses either keeps its paragraphs.
-# (Plain substring tests on the lower-cased text: an IGNORECASE regex alternation over non-ASCII
-# words costs about fifty times as much.)
+# (Searched in the lower-cased text: an IGNORECASE regex alternation over non-ASCII words costs
+# about fifty times as much.)
 _COPYRIGHT = ("©", "(c) 19", "(c) 20", "copyright 19", "copyright 20", "all rights reserved",
               "alle rechte vorbehalten", "tous droits réservés", "todos los derechos reservados",
               "todos os direitos reservados", "tutti i diritti riservati", "все права защищены",
@@ -48,6 +49,10 @@ _COPYRIGHT = ("©", "(c) 19", "(c) 20", "copyright 19", "copyright 20", "all rig
 _COOKIE = ("cookie", "куки", "쿠키", "クッキー")
 _CONSENT = ("use", "accept", "agree", "consent", "policy", "privacy", "settings", "browser", "website",
             "verwend", "utilis", "utiliz", "usamos", "gebruik", "использ", "사용", "使用")
+# One alternation per list, searched in the lower-cased text (a case-sensitive regex stays fast
+# on non-ASCII words; a generator of substring tests costs more than the search itself).
+_COPYRIGHT_MARK, _COOKIE_WORD, _CONSENT_WORD = (re.compile("|".join(map(re.escape, words)))
+                                                for words in (_COPYRIGHT, _COOKIE, _CONSENT))
 _NOTICE_SIZE = 400
 _SENTENCE_MARK = re.compile(r"[.!?;:\u3002\uff01\uff1f\uff1b\uff1a\u2026\u0964\u061f]")
 
@@ -94,35 +99,38 @@ def split_blocks(minimal_html: str) -> list[Block]:
 
     def flush(next_kind: str) -> None:
         nonlocal parts, kind, link_chars
-        raw = "".join(parts)
-        if "&" in raw:
-            raw = html.unescape(raw)
-        if kind == "pre":
-            text = "\n".join(line.rstrip() for line in raw.split("\n")).strip("\n")
-        elif "\n" in raw:            # <br> line breaks inside a paragraph or list item
-            text = "\n".join(filter(None, (" ".join(line.split()) for line in raw.split("\n"))))
-        else:
-            text = " ".join(raw.split())
-        if text.strip():
-            blocks.append(Block(kind, text, link_chars))
-        parts, kind, link_chars = [], next_kind, 0
+        if parts:   # most line breaks and tags follow another with nothing between
+            raw = "".join(parts)
+            if "&" in raw:
+                raw = html.unescape(raw)
+            if kind == "pre":
+                text = "\n".join(line.rstrip() for line in raw.split("\n")).strip("\n")
+            elif "\n" in raw:            # <br> line breaks inside a paragraph or list item
+                text = "\n".join(filter(None, (" ".join(line.split()) for line in raw.split("\n"))))
+            else:
+                text = " ".join(raw.split())
+            if text.strip():
+                blocks.append(Block(kind, text, link_chars))
+            parts = []
+        kind, link_chars = next_kind, 0
 
     for match in _TOKEN.finditer(minimal_html):
         chunk = minimal_html[pos:match.start()]
         pos = match.end()
-        if chunk:
+        # (white space before a block's first word is layout; inside <pre> it is indentation)
+        if chunk and (parts or kind == "pre" or not chunk.isspace()):
             parts.append(chunk)
             if in_link:
                 link_chars += len(chunk.strip())
         closing, name = match.groups()
         if name == "a":
-            in_link = not closing
+            # resiliparse writes a named anchor (<a name=...>, no href) as <a href="">: not a link
+            in_link = not closing and match.group(0) != _ANCHOR
         elif name is None or name == "br":       # a line break
             if kind == "text":
-                # a bare-text line ends any link: resiliparse leaves an <a> open when the link
-                # held no text (`<a href="">` before an article would make it all link text)
-                in_link = False
-                flush("text")
+                in_link = False   # a link left open by broken markup ends with its line
+                if parts:
+                    flush("text")
             elif kind == "pre" and name is None:
                 parts.append("\n")
             else:   # resiliparse writes "<br>\n": the tag breaks the line, its newline is layout
@@ -158,9 +166,9 @@ def label_blocks(blocks: list[Block], params: BoilerplateParams) -> None:
 
 def _is_notice(text: str) -> bool:
     low = text.lower()
-    if any(mark in low for mark in _COPYRIGHT):
+    if _COPYRIGHT_MARK.search(low):
         return True
-    return any(word in low for word in _COOKIE) and any(word in low for word in _CONSENT)
+    return _COOKIE_WORD.search(low) is not None and _CONSENT_WORD.search(low) is not None
 
 
 def select_main(blocks: list[Block], params: BoilerplateParams) -> list[Block]:
@@ -281,10 +289,10 @@ def main_text(minimal_html: str, params: BoilerplateParams = BoilerplateParams()
     return main_text_and_prose(minimal_html, params)[0]
 
 
-def main_text_and_prose(minimal_html: str, params: BoilerplateParams = BoilerplateParams()) -> tuple[str, bool]:
-    """The main text, and whether the page held a block of prose to anchor it on (without one,
-    the text is everything that is not link-dense, and another view of the page may do better)."""
+def main_text_and_prose(minimal_html: str, params: BoilerplateParams = BoilerplateParams()) -> tuple[str, int]:
+    """The main text, and the size of the page's prose blocks (without any, the text is everything
+    that is not link-dense, and another view of the page may do better)."""
     blocks = split_blocks(minimal_html)
     label_blocks(blocks, params)
-    return render(select_main(blocks, params)), any(block.label == "good" for block in blocks)
+    return render(select_main(blocks, params)), sum(block.size for block in blocks if block.label == "good")
 
