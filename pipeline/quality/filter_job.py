@@ -134,7 +134,7 @@ class QualityFilterJob(Job):
             kept = kept.repartition(partitions, "id").sortWithinPartitions("id")
         kept.write.mode("overwrite").parquet(args.output)
 
-        counts, buckets = reason_and_score_counts(staged)
+        counts, buckets, languages = reason_and_score_counts(staged)
         stats = {
             "inputs": {"warc_files": len(self.paths), "document_folders": self.doc_folders,
                        "model": args.model},
@@ -142,6 +142,7 @@ class QualityFilterJob(Job):
             "documents_out": counts.get("kept", 0),
             "drop_reasons": dict(sorted(counts.items())),
             "funnel": steps.funnel(counts),
+            "languages": languages,
             "examples": examples(staged),
         }
         if args.model:
@@ -156,20 +157,24 @@ class QualityFilterJob(Job):
         return stats
 
 
-def reason_and_score_counts(staged: DataFrame) -> tuple[dict[str, int], list[dict]]:
-    """Documents per drop reason, and per score decile with the keep rate (the analysis GPT-3 used
-    to choose alpha), from one aggregation."""
+def reason_and_score_counts(staged: DataFrame) -> tuple[dict[str, int], list[dict], dict[str, int]]:
+    """Documents per drop reason; per score decile with the keep rate (the analysis GPT-3 used to
+    choose alpha); and per language of every identified document, before the language filter (the
+    report's language mix): from one aggregation."""
     reason = F.coalesce(F.col(DROP_REASON), F.lit(KEPT))
     bucket = F.least(F.floor(F.col("quality_score") * 10), F.lit(9)).cast("int")
-    rows = staged.groupBy(reason.alias("r"), bucket.alias("b")).count().collect()
+    rows = staged.groupBy(reason.alias("r"), bucket.alias("b"), F.col("lang").alias("l")).count().collect()
     counts: Counter = Counter()
+    languages: Counter = Counter()
     deciles: dict[int, list[int]] = {}
     for row in rows:
         counts[row["r"]] += row["count"]
+        if row["l"] is not None:
+            languages[row["l"]] += row["count"]
         if row["b"] is not None:
             n_kept = deciles.setdefault(row["b"], [0, 0])
             n_kept[0] += row["count"]
             n_kept[1] += row["count"] if row["r"] == KEPT else 0
     buckets = [{"score_from": b / 10, "score_to": (b + 1) / 10, "documents": n, "kept": k,
                 "keep_rate": round(k / n, 4)} for b, (n, k) in sorted(deciles.items())]
-    return dict(counts), buckets
+    return dict(counts), buckets, dict(languages.most_common())

@@ -153,5 +153,6 @@ def test_text_inputs_run_langid_and_heuristics_unless_switched_off(spark, tmp_pa
     off = run_job("--input", str(folder), "--output", str(tmp_path / "off"), "langid.languages=[]",
                   "heuristics.enabled=false")
     assert off["documents_out"] == 10 and [s["step"] for s in off["funnel"]] == ["read", "extract", "langid"]
+    assert stats["languages"]["de"] == 2 and sum(stats["languages"].values()) == 10   # before the language filter
     langs = pq.read_table(tmp_path / "off").column("lang").to_pylist()
     assert sorted(langs).count("de") == 2 and langs.count("en") >= 6      # identified, nothing dropped
