@@ -15,6 +15,7 @@ from training.batching import pad_sequences
 from training.instruct.chat import ChatFormat
 from training.instruct.ppo_math import kl_estimates, token_logprobs
 from training.instruct.reward import ScalarHead, score_sequences
+from training.instruct.rm import wilson
 from training.model import GPT
 
 
@@ -83,8 +84,6 @@ def win_rate(policy: GPT, baseline: GPT, judges: dict[str, ScalarHead], prompts:
     """Share of prompts where the policy's response outscores the baseline's (ties count half) for
     each judge, with a 95% Wilson interval; the KL the policy spent (k1, k3, on its own samples);
     the samples themselves for the report."""
-    from training.instruct.rm import wilson
-
     wins = {name: 0.0 for name in judges}
     k1 = k3 = 0.0
     records = []
