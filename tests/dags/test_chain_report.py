@@ -7,7 +7,8 @@ import re
 import pytest
 
 from pipeline.report.browser import dump_dom, find_chromium, images_decoded
-from pipeline.report.collect import chain_outputs, collect, flow
+from pipeline.report.collect import chain_outputs, collect
+from pipeline.report.summaries import summarize
 
 SECTIONS = ["overview", "stages", "languages", "classifier", "dedup", "mixture", "training", "examples"]
 
@@ -18,7 +19,7 @@ def test_report_collects_every_stage_of_the_chain(chain_run):
     expected = [task for task, _ in chain_outputs(chain_run.run_dir) if task != "train"]
     assert [s.task for s in data.stages] == expected, data.missing
     for stage in data.stages:
-        f = flow(stage.stats)
+        f = summarize(stage.stats)
         assert stage.complete, stage.task
         if f.docs_in is not None and f.docs_out is not None and stage.job not in ("decontaminate", "reddit_links", "classifier"):
             # every document that went in either came out or was dropped for a named reason
