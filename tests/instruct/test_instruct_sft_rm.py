@@ -221,3 +221,19 @@ def test_ppo_ptx_mixes_pretraining_loss_and_judges_with_two_reward_models(base_c
     assert record["ptx_loss"] > 0 and record["grad_norm_ptx"] > 0 and record["grad_norm_ppo"] > 0
     assert set(result["win_rate"]) >= {"reward", "judge", "kl_k1", "kl_k3"}
     assert len((tmp_path / "ppo" / "samples.jsonl").read_text().splitlines()) == 4
+
+
+def test_cli_trains_and_stops_on_a_wrong_shape_file_with_one_line(base_ckpt, tmp_path, capsys):
+    from training.cli import main
+
+    data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "tell me", "output": "yes"}] * 4)
+    assert main(["sft", "--checkpoint", base_ckpt, "--data", data, "--out", str(tmp_path / "sft"),
+                 "max_steps=1", "device=cpu", "progress=log"]) == 0
+    assert ckpt.complete_checkpoints(tmp_path / "sft")
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"question": "x"}])
+    capsys.readouterr()
+    assert main(["rm", "--checkpoint", str(tmp_path / "sft"), "--pairs", bad, "--out", str(tmp_path / "rm")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "record 1 is not a preference record" in err[0]
+    assert main(["ppo", "--policy", "x", "--reward", "y", "--prompts", data, "--out", str(tmp_path / "p"),
+                 "kl_coef=-1"]) == 2
