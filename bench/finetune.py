@@ -76,11 +76,12 @@ def pretrain(work: Path, steps: int) -> Path:
     return run
 
 
-def throughput(checkpoint: Path, lm_coef: float, rounds: int = 2, ft_steps: int = 8) -> tuple[float, float]:
+def throughput(checkpoint: Path, lm_coef: float, rounds: int = 2, ft_steps: int = 4,
+               pre_rows: int = 2) -> tuple[float, float]:
     """(fine-tuning real tokens/s, pre-training tokens/s) of one model, measured alternately in this
-    process (rounds of ft_steps SST-2 fine-tuning steps, batch 32, then one pre-training step of 8 full
-    block_size rows, both with clipping and AdamW), so a busy machine slows both alike. The first
-    step of each kind is a warm-up and not timed."""
+    process (rounds of ft_steps SST-2 fine-tuning steps, batch 32, then one pre-training step of
+    pre_rows full block_size rows, both with clipping and AdamW), so a busy machine slows both alike.
+    The first step of each kind is a warm-up and not timed."""
     task, settings = load_finetune_config(str(REPO / "conf/finetune/sst2.yaml"), [f"lm_coef={lm_coef}"])
     p = prepare(checkpoint, task, settings, torch.device("cpu"))
     items = load_task_data(task, settings).train
@@ -90,7 +91,7 @@ def throughput(checkpoint: Path, lm_coef: float, rounds: int = 2, ft_steps: int 
     constant = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     gpt, T = p.model.gpt, p.model.gpt.config.block_size
     g = torch.Generator().manual_seed(0)
-    x, y = (torch.randint(0, gpt.config.vocab_size, (8, T), generator=g) for _ in range(2))
+    x, y = (torch.randint(0, gpt.config.vocab_size, (pre_rows, T), generator=g) for _ in range(2))
     p.model.train()
 
     def pretrain_step():
@@ -112,7 +113,7 @@ def throughput(checkpoint: Path, lm_coef: float, rounds: int = 2, ft_steps: int 
         t = time.perf_counter()
         pretrain_step()
         pre_s += (time.perf_counter() - t) if r else 0.0
-    return ft_tokens / ft_s, rounds * 8 * T / pre_s
+    return ft_tokens / ft_s, rounds * pre_rows * T / pre_s
 
 
 def finetune(checkpoint: Path, out: Path, from_scratch: bool, lm_coef: float, args) -> dict:
