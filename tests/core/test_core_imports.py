@@ -17,6 +17,11 @@ def module_name(path: Path, root: Path = REPO) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.lru_cache(maxsize=None)
+def syntax_tree(path: Path) -> ast.AST:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imported_names(path: Path, modules: set[str] | None = None) -> set[str]:
     """Every module an import statement names (relative imports resolved), at any depth of the file.
     `from pkg import module` names `pkg.module`, and `pkg` itself only if some name is not one of
@@ -25,7 +30,7 @@ def imported_names(path: Path, modules: set[str] | None = None) -> set[str]:
     if path.name != "__init__.py":
         package = package[:-1]
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -137,7 +142,7 @@ def test_every_import_of_a_project_module_names_one_that_exists():
     missing = []
     for pkg in (*PACKAGES, "tests", "bench", "dags"):
         for path in sorted((REPO / pkg).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in ast.walk(syntax_tree(path)):
                 named = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                          [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else [])
                 missing += [f"{path.relative_to(REPO)}: {name}" for name in named
