@@ -144,17 +144,19 @@ def score_requests(model, requests: list[Request], *, max_batch_tokens: int = 16
     logprob = torch.zeros(len(requests), dtype=torch.float64)
     misses = torch.zeros(len(requests), dtype=torch.long)
     counts = torch.zeros(len(requests), dtype=torch.long)
+    head = model.lm_head.weight[: cfg.vocab_size]      # never a padding id of the vocabulary
     for batch in _batches([len(r) for r in rows], max(max_batch_tokens, cfg.block_size)):
         idx, pos, mask, (b, p, t, owner) = _tensors([rows[i] for i in batch], pad_id=0)
         hidden = model.hidden_states(idx.to(device), position_ids=pos.to(device),
                                      attn_mask=None if mask is None else mask.to(device))
         for s in range(0, len(t), LOGIT_CHUNK):
             sl = slice(s, s + LOGIT_CHUNK)
-            logits = model.lm_head(hidden[b[sl].to(device), p[sl].to(device)])[:, : cfg.vocab_size].float()
-            target = t[sl].to(device)
-            lp = F.log_softmax(logits, dim=-1).gather(1, target[:, None]).squeeze(1)
+            logits = F.linear(hidden[b[sl].to(device), p[sl].to(device)], head).float()
+            target_logit = logits.gather(1, t[sl].to(device)[:, None]).squeeze(1)
+            # logsumexp and max read the (N, vocab) logits without writing a log_softmax of that size
+            lp = target_logit - torch.logsumexp(logits, dim=-1)
             logprob.index_add_(0, owner[sl], lp.double().cpu())
-            misses.index_add_(0, owner[sl], (logits.argmax(dim=-1) != target).long().cpu())
+            misses.index_add_(0, owner[sl], (logits.max(dim=-1).values > target_logit).long().cpu())
             counts.index_add_(0, owner[sl], torch.ones_like(owner[sl]))
     return [Score(float(logprob[n]), int(counts[n]), bool(misses[n] == 0), n in truncated)
             for n in range(len(requests))]
