@@ -39,6 +39,8 @@ def test_planted_multiple_choice_is_solved(planted_run, tmp_path):
     assert acc[(0, "acc")]["value"] == 1.0 and acc[(2, "acc")]["value"] == 1.0
     assert acc[(0, "acc")]["interval_includes_chance"] is False
     assert acc[(0, "acc")]["chance"] == pytest.approx(1 / 3)
+    golds = [i % 3 for i in range(len(planted_run["sentences"]))]
+    assert acc[(0, "acc")]["majority"] == max(golds.count(g) for g in range(3)) / len(golds)
     records = [json.loads(l) for l in (tmp_path / "out" / "items" / "planted.0shot.jsonl").read_text().splitlines()]
     assert len(records) == len(planted_run["sentences"])
     for r in records:       # acc_norm divides by characters, acc_per_token by tokens

@@ -3,6 +3,7 @@ task's metrics with intervals."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,8 @@ def evaluate_task(sm: ScoringModel, spec: TaskSpec, items: list[Item], pool: lis
         else:
             columns = (np.array([r[metric] for r in records], dtype=float),)
         summaries.append(M.summarize(metric, columns, chance_level(spec, items, metric), seed))
+        if spec.kind == "multiple_choice" and items:   # always answering the commonest label
+            summaries[-1]["majority"] = max(Counter(i.gold for i in items).values()) / len(items)
     return TaskResult(summaries, records, sum(r["truncated"] for r in records), len(items))
 
 
