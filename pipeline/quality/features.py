@@ -49,3 +49,19 @@ def term_counts(text: str | None, num_features: int) -> tuple[np.ndarray, np.nda
     """HashingTF's sparse vector of a text: sorted bucket indices and their counts (float64)."""
     indices, counts = np.unique(hashed_term_indices(tokenize(text), num_features), return_counts=True)
     return indices, counts.astype(np.float64)
+
+
+def hashed_matrix(texts, num_features: int):
+    """HashingTF counts of many texts as a SciPy CSR matrix (rows in input order): the driver-side
+    solver's input, the same numbers as the Spark stages give."""
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, values = [0], [], []
+    for text in texts:
+        idx, counts = term_counts(text, num_features)
+        indices.append(idx)
+        values.append(counts)
+        indptr.append(indptr[-1] + len(idx))
+    return csr_matrix((np.concatenate(values) if values else np.zeros(0),
+                       np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64), indptr),
+                      shape=(len(indptr) - 1, num_features))

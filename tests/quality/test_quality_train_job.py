@@ -19,18 +19,18 @@ def test_train_on_sample_learns_and_exports(spark, quality_sample, tmp_path):
     sample, positives, negatives = quality_sample
     out = tmp_path / "model"
     argv = ["--positives", str(positives), "--negatives", str(negatives), "--output", str(out),
-            "classifier.num_features=16384", "classifier.max_iter=15", "ingest.id_field=id"]
+            "classifier.num_features=16384", "classifier.max_iter=15", "ingest.id_field=id",
+            "classifier.solver=spark", "classifier.clean=none", "classifier.compare_features=false"]
     assert TrainClassifierJob().main(argv) == 0
     report = json.loads((out / "report.json").read_text())
     held = report["held_out"]
-    assert report["features"] == "l2"
+    assert report["features"] == "l2" and report["kind"] == "logreg"
     # A third of the crawl's pages are articles in the positives' style (unfiltered CommonCrawl
     # holds good pages too), which caps the attainable AUC well below 1.
     assert held["roc_auc"]["auc"] > 0.75 and held["roc_auc"]["low"] <= held["roc_auc"]["auc"] <= held["roc_auc"]["high"]
     assert held["positives"]["mean_score"] > held["negatives"]["mean_score"]
     assert held["positives"]["keep_rate"]["9"] > held["negatives"]["keep_rate"]["9"]
     assert sum(held["positives"]["histogram"]["counts"]) == held["positives"]["n"]
-    assert set(report["compare_features"]) == {"raw", "l2", "idf"}
     counts = report["counts"]
     assert counts["positives_in"] > 150 and counts["negatives_in"] > counts["positives_in"]
     assert (out / "_SUCCESS").exists() and json.loads((out / "_stats.json").read_text())["features"] == "l2"
@@ -47,6 +47,21 @@ def test_train_on_sample_learns_and_exports(spark, quality_sample, tmp_path):
     # A rerun with the same inputs and config is skipped.
     assert TrainClassifierJob().main(argv) == 0
     assert json.loads((out / "_stats.json").read_text())["fingerprint"]
+
+    # The driver solver (the default) and the feature-form comparison on the same split, with
+    # human labels: every form reported on held-out and human texts.
+    human = tmp_path / "human.jsonl"
+    rows = [json.loads(line) for line in negatives.read_text().splitlines()[:20]]
+    rows += [json.loads(line) for line in positives.read_text().splitlines()[:20]]
+    human.write_text("".join(json.dumps({"text": r["text"], "label": int(i >= 20)}) + "\n"
+                             for i, r in enumerate(rows)))
+    driver = tmp_path / "driver"
+    assert TrainClassifierJob().main([*argv[:5], str(driver), *argv[6:-3], "classifier.clean=none",
+                                      "--human", str(human)]) == 0
+    report = json.loads((driver / "report.json").read_text())
+    assert set(report["compare_features"]) == {"raw", "idf"}
+    assert report["human"][str(human)]["model"]["auc"] > 0.75
+    assert report["held_out"]["roc_auc"]["auc"] > 0.75
 
 
 def test_bad_config_and_missing_input_fail_in_one_line(tmp_path, capsys):
