@@ -149,7 +149,11 @@ def main(argv=None) -> int:
 
     outputs, cpu_rates, live = {}, {}, {}
     for name in args.extractor or DEFAULT_EXTRACTORS:
-        func, cache_version = extractor(name, tool)
+        try:
+            func, cache_version = extractor(name, tool)
+        except ImportError as exc:
+            print(f"skipping {name}: {exc} (pip install -e '.[bench]')", file=sys.stderr)
+            continue
         print(f"  running {name}", file=sys.stderr)
         if cache_version:
             outputs[name], seconds = suite.cached_run(name, cache_version, func, pages)
