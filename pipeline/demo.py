@@ -1,17 +1,26 @@
 """`make demo`: every stage of the GPT-3 chain, end to end, on the embedded sample data, with Spark
 in local mode; ends with a trained tiny GPT, a few samples from it and the HTML report.
 
-    python -m pipeline.demo --out runs/demo
+    python -m pipeline.demo --out runs/demo                  # the whole chain
+    python -m pipeline.demo --out runs/demo --until dedup    # the chain up to and including dedup
 
-Each stage is the same `spark-submit pipeline/<stage>.py` a user or the Airflow DAG runs, so a stage
-whose output is complete for the same configuration is skipped on a second run. The CommonCrawl
-extraction runs once per shard of the crawl, the shards one after another.
+The console gets one line per stage (a progress bar while a long one runs); everything a stage
+prints, the JVM's and Spark's logs included, goes to RUN/logs/<stage>.log.
+
+In local mode the Spark stages run in one JVM, started once (a JVM start is ~11 s of each stage on
+two cores): each stage runs its own entry script (`pipeline/<stage>.py`, the same `Job` a user's
+`spark-submit` runs) in this process, on the shared session, with the same Spark configuration as
+`spark-submit --master local[2] --driver-memory 2g`; between stages the runtime SQL configuration a
+stage changed is restored and whatever it cached is dropped, so a stage's output and fingerprint are
+those of a `spark-submit` run (tests/core/test_demo_one_jvm.py compares them). `--spark-submit`, or
+a master that is not local, runs each stage as its own `spark-submit` instead. A stage whose output
+is complete for the same configuration is skipped on a second run. The CommonCrawl extraction runs
+once per shard of the crawl, the shards one after another.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -19,6 +28,7 @@ from pathlib import Path
 
 from pipeline.chain import Inputs, Step, shard_arguments, steps
 from pipeline.core.spark import LOCAL_JVM_OPTIONS
+from pipeline.demo_stages import OneJvm, StageLogs, StageProgress, run_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -44,55 +54,79 @@ def command(step: Step, driver_memory: str, master: str) -> list[str]:
     return [str(BIN / program), *args]
 
 
-def run_step(argv: list[str], env: dict, capture: bool = False) -> str:
-    """Run one command; its standard output is returned (and echoed) when captured."""
-    completed = subprocess.run(argv, cwd=REPO_ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE if capture else None)
-    if completed.returncode != 0:
-        raise SystemExit(f"demo: stage failed ({completed.returncode}): {' '.join(argv)}")
-    print(completed.stdout or "", end="", flush=True)
-    return completed.stdout or ""
-
-
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipeline.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="sample-data seed")
+    parser.add_argument("--sample", help="the sample data's folder (default RUN/sample; made when missing)")
     parser.add_argument("--max-steps", type=int, default=300, help="training steps of the tiny GPT")
     parser.add_argument("--crawl-shards", type=int, default=2,
                         help="CommonCrawl extraction jobs, run one after another (default 2)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="2g")
-    args = parser.parse_args(argv)
+    parser.add_argument("--until", metavar="TASK", help="stop after this step of the chain (a task id)")
+    parser.add_argument("--spark-submit", action="store_true",
+                        help="each Spark stage its own spark-submit (default in local mode: one JVM)")
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     run = Path(args.out).resolve()
-    sample = run / "sample"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    start = time.perf_counter()
-    if not (sample / "manifest.json").exists():
-        from pipeline.sample import generate
-
-        generate(str(sample), seed=args.seed)
-    print(f"[demo] sample data in {sample}", flush=True)
+    sample = Path(args.sample).resolve() if args.sample else run / "sample"
     chain = steps(sample_inputs(run, sample, args.max_steps, args.crawl_shards))
-    split_steps = {s.shards_from for s in chain}
-    shards: dict[str, list[list[str]]] = {}   # splitting step -> each shard's arguments
-    for number, step in enumerate(chain, 1):
-        began = time.perf_counter()
-        # a mapped step runs once per shard, one after another here (Airflow runs them side by side)
-        runs = [replace(step, args=tuple(a)) for a in shards[step.shards_from]] if step.shards_from else [step]
-        for each in runs:
-            output = run_step(command(each, args.driver_memory, args.master), env,
-                              capture=bool(step.stdout) or step.task_id in split_steps)
-        if step.stdout:
-            Path(step.stdout).write_text(output)
-        if step.task_id in split_steps:
-            shards[step.task_id] = shard_arguments(output)
-        print(f"[demo] {number}/{len(chain)} {step.task_id} done in {time.perf_counter() - began:.0f}s",
-              flush=True)
-    print(f"[demo] finished in {time.perf_counter() - start:.0f}s; report: {run / 'report.html'}")
+    if args.until:
+        ids = [s.task_id for s in chain]
+        if args.until not in ids:
+            print(f"error: --until: no step {args.until!r}; steps: {', '.join(ids)}", file=sys.stderr)
+            return 2
+        chain = chain[:ids.index(args.until) + 1]
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    start = time.perf_counter()
+    logs = StageLogs(run / "logs")
+    one_jvm = None if args.spark_submit or not args.master.startswith("local") else \
+        OneJvm(args.master, args.driver_memory)
+    try:
+        with logs.stage("sample"):
+            if not (sample / "manifest.json").exists():
+                from pipeline.sample import generate
+
+                generate(str(sample), seed=args.seed)
+        logs.say(f"[demo] sample data in {sample}; logs in {logs.folder}")
+        split_steps = {s.shards_from for s in chain}
+        shards: dict[str, list[list[str]]] = {}   # splitting step -> each shard's arguments
+        for number, step in enumerate(chain, 1):
+            began = time.perf_counter()
+            # a mapped step runs once per shard, one after another here (Airflow runs them side by side)
+            runs = [replace(step, args=tuple(a)) for a in shards[step.shards_from]] if step.shards_from else [step]
+            label = f"[demo] {number:2d}/{len(chain)} {step.task_id}"
+            with logs.stage(step.task_id), StageProgress(logs.console, label, step, one_jvm, run) as progress:
+                for each in runs:
+                    if each.kind == "spark" and one_jvm is not None:
+                        code, output = one_jvm.run(REPO_ROOT / each.script, list(each.args)), ""
+                    else:
+                        code, output = run_command(command(each, args.driver_memory, args.master), REPO_ROOT,
+                                                   capture=bool(step.stdout) or step.task_id in split_steps)
+                    if code != 0:
+                        progress.fail()
+                        logs.say(f"{label} failed (exit {code}); the last lines of {logs.path(step.task_id)}:")
+                        logs.say(logs.tail(step.task_id))
+                        return 1
+            if step.stdout:
+                Path(step.stdout).write_text(output)
+            if step.task_id in split_steps:
+                shards[step.task_id] = shard_arguments(output)
+            logs.say(f"{label:<40} {time.perf_counter() - began:5.0f}s"
+                     + ("  (complete: skipped)" if logs.skipped(step.task_id) else ""))
+    finally:
+        if one_jvm is not None:
+            one_jvm.stop()
+        logs.close()
+    report = run / "report.html"
+    print(f"[demo] finished in {time.perf_counter() - start:.0f}s"
+          + (f"; report: {report}" if report.exists() else ""), flush=True)
     return 0
 
 
