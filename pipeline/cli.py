@@ -4,6 +4,7 @@
     webmix report RUN_DIR      render the run report (HTML) from _stats.json files and trainer metrics
     webmix shards split|gather split a crawl into per-shard listings; commit the shards' outputs as one
     webmix config [SECTION]    check a configuration (--config FILE, key=value) and print it resolved
+    webmix ablate --config conf/ablation_realdata.yaml --out runs/ablation   the data ablation
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ COMMANDS = {
     "report": ("pipeline.report.cli", "render the HTML run report of a run directory"),
     "shards": ("pipeline.readers.crawl_shards", "run the CommonCrawl extraction as one job per shard"),
     "config": ("pipeline.core.show_config", "check a configuration and print it resolved"),
+    "ablate": ("pipeline.ablation.cli", "train small GPTs on recipe variants and compare them"),
 }
 
 

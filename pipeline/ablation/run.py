@@ -1,0 +1,134 @@
+"""`webmix ablate`: make every variant's corpus with the real stages, train the same small GPT on
+each for the same number of tokens and seeds, and score held-out bits per byte.
+
+Spark stages run in one local JVM (pipeline.demo_stages.OneJvm: the same entry scripts
+`spark-submit` runs, and their fingerprint skip, so a rerun or a variant sharing a prefix recomputes
+nothing); training and evaluation are the `train` and `train eval` commands, as subprocesses (the
+pipeline never imports the trainer), each with a fixed torch thread count.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from pipeline.ablation.config import REPO_ROOT, AblationConfig
+from pipeline.ablation.heldout_sets import write_heldout
+from pipeline.ablation.plan import Plan, build_plan, corpus_stages
+from pipeline.core.config import ConfigError, InputError
+from pipeline.demo_stages import OneJvm, StageLogs, run_command
+from pipeline.tokens.shards import read_manifest
+
+BIN = Path(sys.executable).parent
+
+
+class AblationError(InputError):
+    """A stage, training or evaluation run failed; one line naming it and its log."""
+
+
+def unique_train_tokens(folder: str) -> int:
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise AblationError(f"{folder}: no manifest.json (tokenize_corpus did not finish)")
+    return int(manifest["tokens"]["train"])
+
+
+def check_epochs(cfg: AblationConfig, unique: dict[str, int]) -> dict[str, float]:
+    """Epochs per variant at train_tokens; a run above max_epochs is refused before any training."""
+    epochs = {v: cfg.train_tokens / max(n, 1) for v, n in unique.items()}
+    worst = max(epochs, key=epochs.get)
+    if epochs[worst] > cfg.max_epochs:
+        raise ConfigError(f"ablation.train_tokens: {cfg.train_tokens} is {epochs[worst]:.1f} epochs of {worst} "
+                          f"({unique[worst]} unique tokens), above max_epochs={cfg.max_epochs:g}; at most "
+                          f"{int(cfg.max_epochs * min(unique.values()))}")
+    return epochs
+
+
+class Runner:
+    def __init__(self, cfg: AblationConfig, run: Path, master: str = "local[2]", driver_memory: str = "2g"):
+        self.cfg, self.run = cfg, run
+        self.logs = StageLogs(run / "logs")
+        self.one_jvm = OneJvm(master, driver_memory)
+        self.seconds: dict[str, float] = {}
+        self.env = {**os.environ, "OMP_NUM_THREADS": str(cfg.threads), "MKL_NUM_THREADS": str(cfg.threads),
+                    "PYSPARK_PYTHON": sys.executable, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def say(self, line: str) -> None:
+        self.logs.say(f"[ablate] {line}")
+
+    def _timed(self, name: str, action) -> None:
+        began = time.perf_counter()
+        with self.logs.stage(name):
+            code = action()
+        self.seconds[name] = round(time.perf_counter() - began, 2)
+        skipped = self.logs.skipped(name)
+        self.say(f"{name:<48} {self.seconds[name]:6.1f}s" + ("  (complete: skipped)" if skipped else ""))
+        if code != 0:
+            self.say(self.logs.tail(name))
+            raise AblationError(f"{name} failed (exit {code}); log: {self.logs.path(name)}")
+
+    def spark(self, plan: Plan) -> None:
+        os.environ.update(PYSPARK_PYTHON=self.env["PYSPARK_PYTHON"])
+        for stage in plan.stages:
+            self._timed(stage.name, lambda: self.one_jvm.run(REPO_ROOT / "pipeline" / f"{stage.script}.py",
+                                                             list(stage.args)))
+
+    def command(self, name: str, argv: list[str]) -> None:
+        self._timed(name, lambda: _run(argv, self.env))
+
+    def close(self) -> None:
+        self.one_jvm.stop()
+        self.logs.close()
+
+
+def _run(argv: list[str], env: dict) -> int:
+    import subprocess
+
+    return subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
+
+
+def mixture_file(cfg: AblationConfig, run: Path, variant: str, seed: int) -> Path:
+    path = run / "train" / variant / f"seed{seed}" / "mixture.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({
+        "seed": seed, "token_budget": cfg.train_tokens, "root": str(run),
+        "sources": [{"name": variant, "path": f"tokens/{variant}", "weight": 1.0}]}, sort_keys=False))
+    return path
+
+
+def run_ablation(cfg: AblationConfig, run: Path, master: str = "local[2]") -> dict:
+    """Every stage, training and evaluation; returns what the report needs."""
+    run.mkdir(parents=True, exist_ok=True)
+    tasks = write_heldout(cfg, run)
+    plan = build_plan(cfg, str(run))
+    files = [f"{n}={run}/heldout/{n}.jsonl" for n, t in tasks.items() if t.endswith(".yaml")]
+    conf_tasks = [str(REPO_ROOT / "conf" / "eval" / f"{t}.yaml") for t in tasks.values() if not t.endswith(".yaml")]
+    corpus_stages(plan, str(run), files, conf_tasks, cfg.vocab_size)
+    runner = Runner(cfg, run, master)
+    try:
+        runner.say(f"{len(plan.stages)} Spark stages, {len(cfg.variants)} variants x {len(cfg.seeds)} seeds; "
+                   f"logs in {runner.logs.folder}")
+        runner.spark(plan)
+        unique = {v: unique_train_tokens(f"{run}/tokens/{v}") for v in cfg.variants}
+        epochs = check_epochs(cfg, unique)
+        for v in cfg.variants:
+            runner.say(f"{v}: {unique[v]} unique tokens, {epochs[v]:.2f} epochs at {cfg.train_tokens} tokens")
+        overrides = [f"{k}={v}" for k, v in cfg.train.items()]
+        for variant in cfg.variants:
+            for seed in cfg.seeds:
+                out = run / "train" / variant / f"seed{seed}"
+                runner.command(f"train_{variant}_seed{seed}", [
+                    str(BIN / "train"), "--mixture", str(mixture_file(cfg, run, variant, seed)),
+                    "--model", cfg.model, "--out", str(out), "--resume", "auto", f"train.seed={seed}",
+                    "progress=log", *overrides])
+                runner.command(f"eval_{variant}_seed{seed}", [
+                    str(BIN / "train"), "eval", "--checkpoint", str(out), "--tasks", ",".join(tasks.values()),
+                    "--out", str(run / "eval" / variant / f"seed{seed}"),
+                    *(["--limit", str(cfg.eval_limit)] if cfg.eval_limit else [])])
+    finally:
+        runner.close()
+    return {"plan": plan, "tasks": tasks, "unique": unique, "epochs": epochs, "seconds": runner.seconds}
