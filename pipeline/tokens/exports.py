@@ -16,9 +16,13 @@ import os
 import shutil
 import struct
 import sys
+import tempfile
 from typing import Iterable
 
 import numpy as np
+from fsspec.implementations.local import LocalFileSystem
+
+from pipeline.core.output import fs_path
 
 LLMC_MAGIC = 20240520
 LLMC_HEADER_INTS = 256
@@ -30,12 +34,28 @@ def llmc_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
 
 
-class LlmcWriter:
-    """An llm.c token file written as a stream: the header's count is filled in on close."""
+def open_write(url: str):
+    """A local path or any fsspec URL (s3://...), opened for writing."""
+    fs, path = fs_path(url)
+    return fs.open(path, "wb")
 
-    def __init__(self, path: str, vocab_size: int = 50257):
+
+def read_bytes(url: str) -> bytes:
+    fs, path = fs_path(url)
+    return fs.cat_file(path)
+
+
+class LlmcWriter:
+    """An llm.c token file written as a stream: the header's count is filled in on close. Object
+    stores cannot seek back in a file being written, so off the local disk the tokens go to a local
+    temporary file first and are uploaded behind the finished header on close."""
+
+    def __init__(self, url: str, vocab_size: int = 50257):
         self.dtype = llmc_dtype(vocab_size)
-        self._fh = open(path, "wb")
+        self.url = url
+        local = isinstance(fs_path(url)[0], LocalFileSystem)
+        self._fh = open_write(url) if local else tempfile.TemporaryFile()
+        self._upload = not local
         self._fh.write(np.zeros(LLMC_HEADER_INTS, dtype="<i4").tobytes())
         self.count = 0
 
@@ -48,6 +68,10 @@ class LlmcWriter:
         header[:3] = (LLMC_MAGIC, 1 if self.dtype == np.uint16 else 2, self.count)
         self._fh.seek(0)
         self._fh.write(header.tobytes())
+        if self._upload:
+            self._fh.seek(0)
+            with open_write(self.url) as out:
+                shutil.copyfileobj(self._fh, out, 8 << 20)
         self._fh.close()
 
 
@@ -58,11 +82,12 @@ def write_llmc(path: str, tokens: np.ndarray, vocab_size: int = 50257) -> None:
 
 
 def read_llmc(path: str) -> np.ndarray:
-    header = np.fromfile(path, dtype="<i4", count=LLMC_HEADER_INTS)
+    data = read_bytes(path)
+    header = np.frombuffer(data, dtype="<i4", count=LLMC_HEADER_INTS)
     if header[0] != LLMC_MAGIC:
         raise ValueError(f"{path}: not an llm.c token file (magic {header[0]})")
     dtype = "<u2" if header[1] == 1 else "<u4"
-    tokens = np.fromfile(path, dtype=dtype, offset=LLMC_HEADER_INTS * 4)
+    tokens = np.frombuffer(data, dtype=dtype, offset=LLMC_HEADER_INTS * 4)
     if len(tokens) != header[2]:
         raise ValueError(f"{path}: header says {header[2]} tokens, file holds {len(tokens)}")
     return tokens
@@ -74,7 +99,7 @@ class MegatronWriter:
     def __init__(self, prefix: str, vocab_size: int = 50257):
         self.prefix = prefix
         self.dtype = np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.int32)
-        self._bin = open(prefix + ".bin", "wb")
+        self._bin = open_write(prefix + ".bin")
         self._lengths: list[int] = []
 
     def add(self, sequence: np.ndarray) -> None:
@@ -88,7 +113,7 @@ class MegatronWriter:
         if len(lengths) > 1:
             np.cumsum(lengths[:-1].astype(np.int64) * self.dtype.itemsize, out=pointers[1:])
         documents = np.arange(len(lengths) + 1, dtype="<i8")
-        with open(self.prefix + ".idx", "wb") as fh:
+        with open_write(self.prefix + ".idx") as fh:
             fh.write(MEGATRON_HEADER)
             fh.write(struct.pack("<Q", 1))
             fh.write(struct.pack("<B", MEGATRON_DTYPE_CODES[self.dtype]))
@@ -101,7 +126,8 @@ class MegatronWriter:
 
 def read_megatron(prefix: str) -> list[np.ndarray]:
     """The sequences of a Megatron pair (for tests and checks)."""
-    with open(prefix + ".idx", "rb") as fh:
+    fs, idx = fs_path(prefix + ".idx")
+    with fs.open(idx, "rb") as fh:
         if fh.read(9) != MEGATRON_HEADER:
             raise ValueError(f"{prefix}.idx: not a Megatron index")
         (version,) = struct.unpack("<Q", fh.read(8))
@@ -112,7 +138,7 @@ def read_megatron(prefix: str) -> list[np.ndarray]:
         pointers = np.frombuffer(fh.read(8 * n_seq), dtype="<i8")
         np.frombuffer(fh.read(8 * n_doc), dtype="<i8")
     dtype = {code: dt for dt, code in MEGATRON_DTYPE_CODES.items()}[code]
-    data = np.fromfile(prefix + ".bin", dtype=dtype.newbyteorder("<"))
+    data = np.frombuffer(read_bytes(prefix + ".bin"), dtype=dtype.newbyteorder("<"))
     return [data[p // dtype.itemsize: p // dtype.itemsize + n] for p, n in zip(pointers, lengths)]
 
 

@@ -21,9 +21,9 @@ from pipeline.core.config import InputError
 from pipeline.core.config import section as config_section
 from pipeline.core.job import Job
 from pipeline.tokens import bpe
-from pipeline.tokens.exports import LlmcWriter, MegatronWriter, export_bytes, free_bytes
+from pipeline.tokens.exports import LlmcWriter, MegatronWriter, export_bytes, free_bytes, open_write
 from pipeline.tokens.packing import Interleave, SourceStream
-from pipeline.core.output import join
+from pipeline.core.output import fs_path, join
 from pipeline.core.task_output import TEMP_DIR, attempt_name, clear, commit, mark_success
 from pipeline.tokens.shards import MANIFEST_FILE, TRAIN, write_json
 
@@ -43,11 +43,12 @@ def write_shard(task: dict, *, specs, weights, seed: int, row_len: int, output: 
     """Rows [task.start, task.start + task.rows) of the mixture into one shard's files."""
     streams = [SourceStream(spec, row_len, seed) for spec in specs]
     schedule = Interleave(weights, task["start"], task["counts"])
-    temp = os.path.join(output, TEMP_DIR, attempt)
-    os.makedirs(temp, exist_ok=True)
+    temp = join(output, TEMP_DIR, attempt)
+    fs, temp_path = fs_path(temp)
+    fs.makedirs(temp_path, exist_ok=True)
     names = shard_files(task["index"], formats)
-    llmc = LlmcWriter(os.path.join(temp, names["llmc"][0]), vocab_size) if "llmc" in formats else None
-    megatron = (MegatronWriter(os.path.join(temp, names["megatron"][0][:-4]), vocab_size)
+    llmc = LlmcWriter(join(temp, names["llmc"][0]), vocab_size) if "llmc" in formats else None
+    megatron = (MegatronWriter(join(temp, names["megatron"][0][:-4]), vocab_size)
                 if "megatron" in formats else None)
     dtype = bpe.token_dtype(vocab_size)
     sources, rows = [], []
@@ -67,11 +68,17 @@ def write_shard(task: dict, *, specs, weights, seed: int, row_len: int, output: 
         offsets = np.arange(len(rows) + 1, dtype=np.int32) * row_len
         table = pa.table({"source": pa.array(sources).dictionary_encode(),
                           "tokens": pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))})
-        pq.write_table(table, os.path.join(temp, names["parquet"][0]), compression="zstd")
+        with open_write(join(temp, names["parquet"][0])) as fh:
+            pq.write_table(table, fh, compression="zstd")
     per_source = {spec.name: sources.count(spec.name) for spec in specs}
     return [{"temp": f"{TEMP_DIR}/{attempt}/{name}", "file": name, "format": fmt, "shard": task["index"],
              "rows": task["rows"], "rows_per_source": per_source}
             for fmt, files in names.items() for name in files]
+
+
+def absolute(url: str) -> str:
+    """A local path made absolute (executors may run elsewhere); a URL (s3://...) as it is."""
+    return url if "://" in url else os.path.abspath(url)
 
 
 def export_tokens(requested: int, budget: int, available: int) -> int:
@@ -153,7 +160,7 @@ exceed the output disk's free space is refused before Spark starts.
         weights = [s.weight for s in mixture.sources]
         specs = source_specs(mixture, TRAIN)
         tasks = plan(weights, total_rows, section["rows_per_shard"])
-        output, seed, vocab = os.path.abspath(args.output), mixture.seed, mixture.vocab_size
+        output, seed, vocab = absolute(args.output), mixture.seed, mixture.vocab_size
         clear(output)
 
         def run_task(task):
@@ -169,7 +176,7 @@ exceed the output disk's free space is refused before Spark starts.
                 rows_per_source[name] += n
         table = resolve_table(mixture, total_rows * block)
         manifest = {
-            "format": "webmix-mixture/1", "mixture": os.path.abspath(args.mixture), "seed": seed,
+            "format": "webmix-mixture/1", "mixture": absolute(args.mixture), "seed": seed,
             "block_size": block, "row_tokens": block + 1, "rows": total_rows, "formats": formats,
             "tokenizer": {"sha256": mixture.tokenizer_hash, "vocab_size": vocab, "eot_id": mixture.eot_id},
             "sources": [{"name": s.name, "path": s.path, "weight": s.weight, "tokens_available": s.tokens,

@@ -1,0 +1,120 @@
+"""Writes off the local disk: build_mixture, the llm.c / Megatron exports and the report writer into
+an S3 bucket (a moto server on 127.0.0.1, through s3fs), byte for byte what they write locally.
+A single host hides a write through `os.path`: the bucket does not."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from pipeline.core.schema import DOC_ARROW_SCHEMA, docs_to_arrow, empty_doc
+from pipeline.report import cli as report_cli
+from pipeline.tokens import bpe
+from pipeline.tokens.exports import export_token_folder, read_llmc, read_megatron
+from pipeline.tokens.mixture_job import BuildMixtureJob
+from pipeline.tokens.tokenize_job import tokenize_local
+
+moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the test extra")
+s3fs = pytest.importorskip("s3fs", reason="s3fs is in the test extra")
+
+pytestmark = pytest.mark.spark
+WORDS = "north south river hill stone bridge market tower garden lamp door window".split()
+BUCKET = "webmix-test"
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bucket(spark):
+    """s3://webmix-test on a moto server; the driver and the Python workers Spark starts from now
+    on (sc.environment reaches new workers) see it through AWS_ENDPOINT_URL."""
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {**S3_ENV, "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    spark.sparkContext.environment.update(env)
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir(BUCKET)
+    try:
+        yield fs
+    finally:
+        for key, value in saved.items():
+            spark.sparkContext.environment.pop(key, None)
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def tokens(tmp_path_factory):
+    """A mixture of two tiny token folders (no Spark: the pyarrow path of tokenize_corpus)."""
+    root = tmp_path_factory.mktemp("remote")
+    tokenizer = bpe.save(bpe.train_bpe(WORDS * 50, vocab_size=290), str(root / "tok"))
+    for seed, source in enumerate(("webtext", "wikipedia")):
+        rng = random.Random(seed)
+        docs = [empty_doc(id=f"{source}/{i:04d}", source=source, digest=str(i),
+                          text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 90)))) for i in range(60)]
+        tokenize_local(pa.Table.from_batches([docs_to_arrow(docs, DOC_ARROW_SCHEMA)]), str(root / "tokens" / source), tokenizer,
+                       source=source, row_group_tokens=400)
+    mix = {"seed": 3, "token_budget": 1500, "sources": [
+        {"name": "webtext", "path": "tokens/webtext", "weight": 0.7},
+        {"name": "wikipedia", "path": "tokens/wikipedia", "weight": 0.3}]}
+    (root / "mix.yaml").write_text(yaml.safe_dump(mix))
+    return root
+
+
+def _files(fs, root: str) -> dict[str, bytes]:
+    return {p[len(root.rstrip("/")) + 1:]: fs.cat_file(p) for p in fs.find(root)}
+
+
+def test_build_mixture_into_a_bucket_writes_the_local_bytes(bucket, tokens):
+    def build(output: str) -> None:
+        assert BuildMixtureJob().main(["--mixture", str(tokens / "mix.yaml"), "--root", str(tokens),
+                                       "--output", output, "--block-size", "16",
+                                       "build_mixture.rows_per_shard=40"]) == 0
+
+    build(str(tokens / "mixture"))
+    build(f"s3://{BUCKET}/mixture")
+    local = {str(p.relative_to(tokens / "mixture")): p.read_bytes()
+             for p in (tokens / "mixture").rglob("*") if p.is_file()}
+    remote = _files(bucket, f"{BUCKET}/mixture")
+    assert "_SUCCESS" in remote and not any(k.startswith("_temporary") for k in remote)
+    shards = sorted(k for k in local if k.startswith("mixture-"))
+    assert len(shards) == 3 * 4      # 3 shards x (parquet, llm.c .bin, megatron .bin + .idx)
+    assert {k: remote[k] for k in shards} == {k: local[k] for k in shards}
+    manifest = json.loads(remote["manifest.json"])
+    assert manifest["rows"] == json.loads(local["manifest.json"])["rows"] > 0
+    stats = json.loads(remote["_stats.json"])
+    assert stats["rows"] == manifest["rows"]
+    rows = pq.read_table(f"s3://{BUCKET}/mixture/mixture-00000.parquet").column("tokens").to_pylist()
+    assert read_llmc(f"s3://{BUCKET}/mixture/mixture-00000.bin").tolist() == [t for r in rows for t in r]
+    assert [s.tolist() for s in read_megatron(f"s3://{BUCKET}/mixture/mixture-00000.megatron")] == rows
+
+
+def test_exports_and_report_into_a_bucket(bucket, tokens):
+    folder = str(tokens / "tokens" / "webtext")
+    n_local = export_token_folder(folder, str(tokens / "export"))
+    n_remote = export_token_folder(folder, f"s3://{BUCKET}/export/webtext")
+    assert n_remote == n_local > 0
+    for suffix in (".bin", ".megatron.bin", ".megatron.idx"):
+        assert bucket.cat_file(f"{BUCKET}/export/webtext{suffix}") == (tokens / f"export{suffix}").read_bytes()
+
+    assert report_cli.main([str(tokens), "--out", f"s3://{BUCKET}/report/report.html"]) == 0
+    html = bucket.cat_file(f"{BUCKET}/report/report.html").decode()
+    assert html.lstrip().lower().startswith("<!doctype html") and tokens.name in html
