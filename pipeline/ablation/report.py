@@ -88,7 +88,7 @@ def build_timings(cfg: AblationConfig, seconds: dict[str, float], lineage: dict[
         out["variants"][v] = {
             "spark_seconds": round(sum(seconds.get(s, 0.0) for s in lineage[v]), 1),
             "train_seconds": round(sum(train), 1),
-            "tokens_per_s": round(cfg.train_tokens * len(train) / max(sum(train), 1e-9), 1),
+            "tokens_per_s": round(cfg.train_tokens * len(train) / sum(train), 1) if sum(train) else None,
             "eval_seconds": round(sum(seconds.get(f"eval_{v}_seed{s}", 0.0) for s in cfg.seeds), 1)}
     out["total_seconds"] = round(sum(seconds.values()), 1)
     return out
@@ -107,7 +107,8 @@ def table(results: dict, timings: dict) -> str:
             d = r["heldout"][n].get("vs_baseline")
             cells.append("—" if d is None else
                          f"{d['delta']:+.4f} [{d['interval'][0]:+.4f}, {d['interval'][1]:+.4f}] {d['verdict']}")
-        cells += [f"{t['spark_seconds']:.0f}", f"{t['train_seconds']:.0f}", f"{t['tokens_per_s']:.0f}"]
+        cells += [f"{t['spark_seconds']:.0f}", f"{t['train_seconds']:.0f}",
+                  "—" if t["tokens_per_s"] is None else f"{t['tokens_per_s']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -24,6 +24,7 @@ from pipeline.demo_stages import OneJvm, StageLogs, run_command
 from pipeline.tokens.shards import read_manifest
 
 BIN = Path(sys.executable).parent
+SECONDS_DIR = "logs/seconds"   # one file per invocation: the DAG's mapped train tasks run side by side
 
 
 class AblationError(InputError):
@@ -100,35 +101,68 @@ def mixture_file(cfg: AblationConfig, run: Path, variant: str, seed: int) -> Pat
     return path
 
 
-def run_ablation(cfg: AblationConfig, run: Path, master: str = "local[2]") -> dict:
-    """Every stage, training and evaluation; returns what the report needs."""
+PHASES = ("corpus", "train", "report")   # also in pipeline.ablation.cli (import-light)
+
+
+def prepare(cfg: AblationConfig, run: Path) -> tuple[dict[str, str], Plan]:
+    """The held-out files and the stage plan (cheap, deterministic: every phase recomputes them)."""
     run.mkdir(parents=True, exist_ok=True)
     tasks = write_heldout(cfg, run)
     plan = build_plan(cfg, str(run))
     files = [f"{n}={run}/heldout/{n}.jsonl" for n, t in tasks.items() if t.endswith(".yaml")]
     conf_tasks = [str(REPO_ROOT / "conf" / "eval" / f"{t}.yaml") for t in tasks.values() if not t.endswith(".yaml")]
     corpus_stages(plan, str(run), files, conf_tasks, cfg.vocab_size)
+    return tasks, plan
+
+
+def token_counts(cfg: AblationConfig, run: Path) -> tuple[dict[str, int], dict[str, float]]:
+    unique = {v: unique_train_tokens(f"{run}/tokens/{v}") for v in cfg.variants}
+    return unique, check_epochs(cfg, unique)
+
+
+def train_and_eval(runner: Runner, cfg: AblationConfig, run: Path, tasks: dict[str, str], variant: str) -> None:
+    overrides = [f"{k}={v}" for k, v in cfg.train.items()]
+    for seed in cfg.seeds:
+        out = run / "train" / variant / f"seed{seed}"
+        runner.command(f"train_{variant}_seed{seed}", [
+            str(BIN / "train"), "--mixture", str(mixture_file(cfg, run, variant, seed)),
+            "--model", cfg.model, "--out", str(out), "--resume", "auto", f"train.seed={seed}",
+            "progress=log", *overrides])
+        runner.command(f"eval_{variant}_seed{seed}", [
+            str(BIN / "train"), "eval", "--checkpoint", str(out), "--tasks", ",".join(tasks.values()),
+            "--out", str(run / "eval" / variant / f"seed{seed}"),
+            *(["--limit", str(cfg.eval_limit)] if cfg.eval_limit else [])])
+
+
+def run_ablation(cfg: AblationConfig, run: Path, master: str = "local[2]", phases=PHASES,
+                 variants: list[str] | None = None) -> None:
+    """The corpus stages, then training and evaluation of each variant (all, or `variants`: the DAG
+    maps this phase over them); the seconds of every step accumulate in RUN/logs/seconds.json."""
+    tasks, plan = prepare(cfg, run)
     runner = Runner(cfg, run, master)
     try:
-        runner.say(f"{len(plan.stages)} Spark stages, {len(cfg.variants)} variants x {len(cfg.seeds)} seeds; "
-                   f"logs in {runner.logs.folder}")
-        runner.spark(plan)
-        unique = {v: unique_train_tokens(f"{run}/tokens/{v}") for v in cfg.variants}
-        epochs = check_epochs(cfg, unique)
-        for v in cfg.variants:
-            runner.say(f"{v}: {unique[v]} unique tokens, {epochs[v]:.2f} epochs at {cfg.train_tokens} tokens")
-        overrides = [f"{k}={v}" for k, v in cfg.train.items()]
-        for variant in cfg.variants:
-            for seed in cfg.seeds:
-                out = run / "train" / variant / f"seed{seed}"
-                runner.command(f"train_{variant}_seed{seed}", [
-                    str(BIN / "train"), "--mixture", str(mixture_file(cfg, run, variant, seed)),
-                    "--model", cfg.model, "--out", str(out), "--resume", "auto", f"train.seed={seed}",
-                    "progress=log", *overrides])
-                runner.command(f"eval_{variant}_seed{seed}", [
-                    str(BIN / "train"), "eval", "--checkpoint", str(out), "--tasks", ",".join(tasks.values()),
-                    "--out", str(run / "eval" / variant / f"seed{seed}"),
-                    *(["--limit", str(cfg.eval_limit)] if cfg.eval_limit else [])])
+        if "corpus" in phases:
+            runner.say(f"{len(plan.stages)} Spark stages, {len(cfg.variants)} variants x {len(cfg.seeds)} "
+                       f"seeds; logs in {runner.logs.folder}")
+            runner.spark(plan)
+        if "train" in phases:
+            unique, epochs = token_counts(cfg, run)
+            for v in cfg.variants:
+                runner.say(f"{v}: {unique[v]} unique tokens, {epochs[v]:.2f} epochs at {cfg.train_tokens} tokens")
+            for variant in variants or cfg.variants:
+                train_and_eval(runner, cfg, run, tasks, variant)
     finally:
         runner.close()
-    return {"plan": plan, "tasks": tasks, "unique": unique, "epochs": epochs, "seconds": runner.seconds}
+        folder = run / SECONDS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "-".join([*phases, *(variants or [])])
+        previous = json.loads((folder / f"{name}.json").read_text()) if (folder / f"{name}.json").exists() else {}
+        (folder / f"{name}.json").write_text(json.dumps({**previous, **runner.seconds}, indent=1, sort_keys=True))
+
+
+def recorded_seconds(run: Path) -> dict[str, float]:
+    """Seconds of every stage, training and evaluation run so far (all phases, all variants)."""
+    seconds = {}
+    for path in sorted((run / SECONDS_DIR).glob("*.json")):
+        seconds.update(json.loads(path.read_text()))
+    return seconds
