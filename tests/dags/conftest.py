@@ -1,10 +1,13 @@
-"""The one whole-chain run per test session: `airflow dags test gpt3_corpus` on the embedded sample
-data, shared by the DAG test, the report test and the browser test (tests/dags/test_chain_*.py)."""
+"""The one whole-chain run per test session: gpt3_corpus under a real Airflow scheduler on the
+embedded sample data, shared by the DAG test, the report test and the browser test
+(tests/dags/test_chain_*.py)."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
+from string import Template
 
 import pytest
 
@@ -31,22 +34,28 @@ def airflow():
     return af
 
 
-MAX_STEPS = 20
-CRAWL_SHARDS = 2   # the sample's four WARC files: two extraction jobs of two files each
+DAG_ID = "gpt3_corpus"
+RUN_ID = "webmix-test"
+CLEARED_TASK = "dedup"     # the task the resume check clears in the finished run
+DOCS = af.REPO_ROOT / "docs" / "report.md"
 
 
-def chain_conf(run: Path, sample: Path) -> dict:
-    return {"run_dir": str(run), "crawl": str(sample / "crawl" / "*.warc.gz"),
-            "reddit": str(sample / "reddit" / "*.zst"), "wikipedia": str(sample / "curated" / "wikipedia" / "dump"),
-            "books": str(sample / "curated" / "books"), "evals": str(sample / "eval" / "sample_eval.jsonl"),
-            "max_steps": MAX_STEPS, "export_tokens": 1_000_000, "crawl_shards": CRAWL_SHARDS}
+def docs_conf(run: Path, sample: Path) -> dict:
+    """The run conf of docs/report.md ("Airflow in production"): its ```json block, with ${RUN} and
+    ${SAMPLE} substituted as the docs' command does."""
+    text = DOCS.read_text()
+    block = text[text.index("### Airflow in production"):].split("```json\n", 1)[1].split("```", 1)[0]
+    return json.loads(Template(block).substitute(RUN=str(run), SAMPLE=str(sample)))
 
 
 @pytest.fixture(scope="session")
 def chain_run(airflow, tmp_path_factory) -> af.DagRunResult:
-    """The whole GPT-3 chain through Airflow, once; its run folder is `result.run_dir`.
+    """The whole GPT-3 chain under a real scheduler (scheduler + dag-processor + api-server,
+    LocalExecutor, the pools created first), triggered with the docs' conf; then one task of that
+    run cleared through the REST API and run again (`result.resume`). Every process is stopped
+    before the tests look at the results; the run folder is `result.run_dir`.
     WEBMIX_CHAIN_RUN=DIR reuses the run folder of an earlier session instead (for iterating on the
-    report tests without a 20-minute chain)."""
+    report tests without the chain)."""
     reuse = os.environ.get("WEBMIX_CHAIN_RUN")
     if reuse:
         result = af.DagRunResult(returncode=0, seconds=0.0, states={})
@@ -60,14 +69,18 @@ def chain_run(airflow, tmp_path_factory) -> af.DagRunResult:
     home.mkdir()
     began = time.perf_counter()
     generate(str(sample), seed=0)
-    env = af.airflow_env(home, af.REPO_ROOT / "dags")
-    env.setdefault("WEBMIX_RETRIES", "0")  # a broken stage fails the chain once, not three times
-    log = base / "airflow.log"
-    af.prepare(env, log)
-    prepared = time.perf_counter() - began
-    conf = chain_conf(run, sample)
-    result = af.dag_test(env, "gpt3_corpus", log, conf=conf, timeout=CHAIN_TIMEOUT_S)
-    result.run_dir, result.home, result.conf = run, home, conf
-    print(f"\n[chain] sample + airflow db: {prepared:.0f}s; dags test gpt3_corpus: {result.seconds:.0f}s; "
-          f"log {log}", flush=True)
+    conf = docs_conf(run, sample)
+    with af.Scheduler(home, af.REPO_ROOT / "dags", base, pools=("gpu", "spark"),
+                      extra_env={"WEBMIX_RETRIES": "0"}) as scheduler:   # a broken stage fails once
+        scheduler.wait_for_dag(DAG_ID)
+        started = time.perf_counter()
+        scheduler.cli("dags", "unpause", DAG_ID)
+        scheduler.cli("dags", "trigger", DAG_ID, "--run-id", RUN_ID, "--conf", json.dumps(conf))
+        state = scheduler.wait_for_run(DAG_ID, RUN_ID, timeout=CHAIN_TIMEOUT_S)
+        result = scheduler.run_result(DAG_ID, RUN_ID, state, time.perf_counter() - started)
+        if state == "success":
+            result.resume = scheduler.clear_and_rerun(DAG_ID, RUN_ID, CLEARED_TASK, timeout=600)
+    result.run_dir, result.home, result.conf, result.log = run, home, conf, base / "scheduler.log"
+    print(f"\n[chain] sample + airflow up: {started - began:.0f}s; scheduled run of {DAG_ID}: "
+          f"{result.seconds:.0f}s ({state}); logs in {base}", flush=True)
     return result

@@ -1,8 +1,10 @@
-"""`airflow dags test gpt3_corpus` runs the whole chain on the sample data, in Airflow's own
-environment, and every task succeeds (the run itself is the session fixture `chain_run`)."""
+"""gpt3_corpus under a real scheduler runs the whole chain on the sample data with the docs' conf,
+every task succeeds, and one task cleared in the finished run re-runs and skips itself (the run is
+the session fixture `chain_run`, tests/dags/conftest.py)."""
 from __future__ import annotations
 
 import json
+import math
 
 import airflow_harness as af
 from pipeline.chain import Inputs, steps
@@ -50,3 +52,25 @@ def test_chain_outputs_are_committed(chain_run):
     assert (run / "train" / "metrics.jsonl").exists()
     assert (run / "train" / "samples.txt").read_text().strip(), "the sample task wrote no samples"
     assert (run / "report.html").exists()
+
+
+def test_export_defaults_to_one_pass_over_the_tokens_on_disk(chain_run):
+    """The docs' conf has no export_tokens: build_mixture exports min(budget, tokens available)."""
+    manifest = json.loads((chain_run.run_dir / "mixture" / "manifest.json").read_text())
+    available = sum(s["tokens_available"] for s in manifest["sources"])
+    assert manifest["rows"] == math.ceil(available / manifest["block_size"]), manifest["rows"]
+
+
+def test_clearing_one_task_of_the_run_reruns_it_and_it_skips(chain_run):
+    if chain_run.home is None:
+        return
+    resume = chain_run.resume
+    assert resume, "the run did not succeed: nothing was cleared"
+    print(f"\n[chain] cleared {resume['cleared']}: ran again in {resume['seconds']:.0f}s, run {resume['state']}")
+    assert resume["cleared"] == ["dedup"]
+    assert resume["state"] == "success"
+    before, after = resume["tries_before"], resume["tries_after"]
+    assert after["dedup"] == before["dedup"] + 1
+    assert {t: n for t, n in after.items() if t != "dedup"} == {t: n for t, n in before.items() if t != "dedup"}
+    assert f"dedup: {chain_run.run_dir}/dedup is complete for this configuration; skipped" in resume["log"], \
+        resume["log"][-3000:]

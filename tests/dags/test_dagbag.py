@@ -70,6 +70,7 @@ def test_operators_follow_the_step_kinds(dagbag):
         if step.kind == "spark":
             assert task["operator"] == "SparkSubmitOperator", step.task_id
             assert task["conn_id"] == "spark_default"
+            assert task["pool"] == "spark", step.task_id    # WEBMIX_SPARK_POOL: Spark jobs at once
             assert task["application"] == str(af.REPO_ROOT / step.script)
             if not step.shards_from:
                 assert task["application_args"] and len(task["application_args"]) == len(step.args), step.task_id
