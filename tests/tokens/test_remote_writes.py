@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import socket
-from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
-from pipeline.core.schema import DOC_ARROW_SCHEMA, docs_to_arrow, empty_doc
 from pipeline.report import cli as report_cli
-from pipeline.tokens import bpe
 from pipeline.tokens.exports import export_token_folder, read_llmc, read_megatron
 from pipeline.tokens.mixture_job import BuildMixtureJob
-from pipeline.tokens.tokenize_job import tokenize_local
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the test extra")
 s3fs = pytest.importorskip("s3fs", reason="s3fs is in the test extra")
 
 pytestmark = pytest.mark.spark
-WORDS = "north south river hill stone bridge market tower garden lamp door window".split()
 BUCKET = "webmix-test"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -61,29 +53,12 @@ def bucket(spark):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def tokens(tmp_path_factory):
-    """A mixture of two tiny token folders (no Spark: the pyarrow path of tokenize_corpus)."""
-    root = tmp_path_factory.mktemp("remote")
-    tokenizer = bpe.save(bpe.train_bpe(WORDS * 50, vocab_size=290), str(root / "tok"))
-    for seed, source in enumerate(("webtext", "wikipedia")):
-        rng = random.Random(seed)
-        docs = [empty_doc(id=f"{source}/{i:04d}", source=source, digest=str(i),
-                          text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 90)))) for i in range(60)]
-        tokenize_local(pa.Table.from_batches([docs_to_arrow(docs, DOC_ARROW_SCHEMA)]), str(root / "tokens" / source), tokenizer,
-                       source=source, row_group_tokens=400)
-    mix = {"seed": 3, "token_budget": 1500, "sources": [
-        {"name": "webtext", "path": "tokens/webtext", "weight": 0.7},
-        {"name": "wikipedia", "path": "tokens/wikipedia", "weight": 0.3}]}
-    (root / "mix.yaml").write_text(yaml.safe_dump(mix))
-    return root
-
-
 def _files(fs, root: str) -> dict[str, bytes]:
     return {p[len(root.rstrip("/")) + 1:]: fs.cat_file(p) for p in fs.find(root)}
 
 
-def test_build_mixture_into_a_bucket_writes_the_local_bytes(bucket, tokens):
+def test_build_mixture_into_a_bucket_writes_the_local_bytes(bucket, tiny_mixture):
+    tokens = tiny_mixture
     def build(output: str) -> None:
         assert BuildMixtureJob().main(["--mixture", str(tokens / "mix.yaml"), "--root", str(tokens),
                                        "--output", output, "--block-size", "16",
@@ -107,7 +82,8 @@ def test_build_mixture_into_a_bucket_writes_the_local_bytes(bucket, tokens):
     assert [s.tolist() for s in read_megatron(f"s3://{BUCKET}/mixture/mixture-00000.megatron")] == rows
 
 
-def test_exports_and_report_into_a_bucket(bucket, tokens):
+def test_exports_and_report_into_a_bucket(bucket, tiny_mixture):
+    tokens = tiny_mixture
     folder = str(tokens / "tokens" / "webtext")
     n_local = export_token_folder(folder, str(tokens / "export"))
     n_remote = export_token_folder(folder, f"s3://{BUCKET}/export/webtext")
