@@ -117,7 +117,10 @@ class AblationConfig(Strict):
     variants: dict[str, Variant] = Field(min_length=2)
     baseline: Optional[str] = None      # the variant the others are compared to (default: the first)
 
-    _count_tokens = field_validator("train_tokens", mode="before")(lambda cls, v: _count(v))
+    @field_validator("train_tokens", mode="before")
+    @classmethod
+    def _token_count(cls, value):
+        return _count(value)    # the mixture files' rule: 240K, 4M, 3e6
 
     @field_validator("variants")
     @classmethod

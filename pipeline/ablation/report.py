@@ -61,12 +61,12 @@ def build_results(cfg: AblationConfig, run: Path, tasks: dict[str, str], unique:
                      "spread": round(float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0, 6),
                      "documents": int(len(n_bytes[name])), "bytes": int(n_bytes[name].sum())}
             if v != base:
-                seed_delta = [round(p - b, 6) for p, b in zip(per_seed, [_bpb(n, n_bytes[name])
-                                                                         for n in nats[base, name]])]
+                base_seeds = [_bpb(n, n_bytes[name]) for n in nats[base, name]]
+                seed_delta = [round(p - b, 6) for p, b in zip(per_seed, base_seeds)]
                 interval = paired_bootstrap(nats[v, name].mean(0), nats[base, name].mean(0), n_bytes[name],
                                             cfg.bootstrap)
                 entry["vs_baseline"] = {
-                    "delta": round(entry["mean"] - float(np.mean([_bpb(n, n_bytes[name]) for n in nats[base, name]])), 6),
+                    "delta": round(float(np.mean(per_seed) - np.mean(base_seeds)), 6),
                     "interval": interval, "seed_deltas": seed_delta,
                     "verdict": ("better" if interval[1] < 0 and all(d < 0 for d in seed_delta) else
                                 "worse" if interval[0] > 0 and all(d > 0 for d in seed_delta) else "no difference")}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -87,8 +88,6 @@ class Runner:
 
 
 def _run(argv: list[str], env: dict) -> int:
-    import subprocess
-
     return subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
 
 
