@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 TORCH_CPU ?= torch==2.13.0
 DEMO_DIR ?= runs/demo
 
-.PHONY: help demo test test-fast dist check-java venv airflow-venv clean
+.PHONY: help demo test test-fast dist check-java venv airflow-venv clean cluster cluster-stop
 
 help:
 	@echo "make demo   - create .venv, install, run every stage on the embedded sample"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast - pure-logic tests only: no Spark, spark-submit or Airflow (a few minutes)"
 	@echo "make dist   - pack the environment for cluster executors (dist/webmix-env.tar.gz)"
 	@echo "make airflow-venv - Airflow in its own environment (.venv-airflow)"
+	@echo "make cluster / cluster-stop - a Spark standalone master + two 1-core workers on 127.0.0.1 (runs/cluster)"
 
 check-java:
 	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
@@ -72,6 +73,13 @@ $(DIST_ENV): pyproject.toml $(shell git ls-files 'pipeline/*' 2>/dev/null) | ven
 	$(DIST_VENV)/bin/venv-pack -q -p $(DIST_VENV) -o $(DIST_ENV) --force
 	cp $$(find $(DIST_VENV) -name lid.176.ftz | head -1) dist/
 	@echo "dist/webmix-env.tar.gz and dist/lid.176.ftz: see README, 'On a cluster'"
+
+# A local standalone cluster for trying README's client-mode recipe (state and logs in runs/cluster).
+cluster: check-java venv
+	$(PY) tests/cluster/standalone.py start --dir runs/cluster
+
+cluster-stop:
+	$(PY) tests/cluster/standalone.py stop --dir runs/cluster
 
 clean:
 	rm -rf runs dist build .pytest_cache
