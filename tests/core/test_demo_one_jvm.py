@@ -5,6 +5,7 @@ extract_webtext after it shows that a stage's settings do not leak into the next
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -94,9 +95,12 @@ def test_one_jvm_outputs_equal_spark_submit_outputs(runs):
 def test_spark_submit_finds_the_one_jvm_outputs_complete(runs):
     """Same fingerprint: spark-submit of the same stage with the same arguments skips it."""
     one_jvm, _, _ = runs
+    # spark-submit finds its Spark home through the Python first on PATH, as the demo sets it
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for step in spark_steps(one_jvm):
-        done = subprocess.run(command(step, "1g", "local[2]"), cwd=REPO_ROOT, capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(command(step, "1g", "local[2]"), cwd=REPO_ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "is complete for this configuration; skipped" in done.stdout, (step.task_id, done.stdout[-2000:])
 
