@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         unique, epochs = token_counts(cfg, run)
         seconds = recorded_seconds(run)
         results = build_results(cfg, run, tasks, unique, epochs)
-        text = write_outputs(cfg, run, results, build_timings(cfg, seconds, plan.lineage))
+        text = write_outputs(cfg, run, results, build_timings(cfg, seconds, plan))
     except (ConfigError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

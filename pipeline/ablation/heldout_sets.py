@@ -43,6 +43,13 @@ def _glob(pattern: str) -> list[str]:
     return [str(p) for p in path.parent.glob(path.name)]
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    """Stage fingerprints count a plain file's size and mtime: an unchanged file keeps its mtime, so
+    a rerun's decontamination (and everything after it) stays complete and is skipped."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
 def write_heldout(cfg: AblationConfig, run: str) -> dict[str, str]:
     """held-out name -> its task (a YAML path or a conf/eval name); the JSONL files written beside."""
     folder = Path(run) / "heldout"
@@ -56,10 +63,11 @@ def write_heldout(cfg: AblationConfig, run: str) -> dict[str, str]:
             continue
         docs = _documents(cfg, h)[:cfg.eval_limit]
         data = folder / f"{h.name}.jsonl"
-        data.write_text("".join(json.dumps({"id": f"{h.name}-{i}", "text": t}) + "\n" for i, t in enumerate(docs)))
+        _write_if_changed(data, "".join(json.dumps({"id": f"{h.name}-{i}", "text": t}) + "\n"
+                                        for i, t in enumerate(docs)))
         task = folder / f"{h.name}.yaml"
-        task.write_text(f"# held-out text of the data ablation: {len(docs)} documents\nkind: perplexity\n"
-                        f"data: {{file: {data}, reader: jsonl}}\nid: \"{{id}}\"\ntext: \"{{text}}\"\n"
-                        "metrics: [bits_per_byte]\n")
+        _write_if_changed(task, f"# held-out text of the data ablation: {len(docs)} documents\nkind: perplexity\n"
+                          f"data: {{file: {data}, reader: jsonl}}\nid: \"{{id}}\"\ntext: \"{{text}}\"\n"
+                          "metrics: [bits_per_byte]\n")
         tasks[h.name] = str(task)
     return tasks

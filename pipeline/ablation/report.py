@@ -79,18 +79,33 @@ def build_results(cfg: AblationConfig, run: Path, tasks: dict[str, str], unique:
                         for name in tasks}}
 
 
-def build_timings(cfg: AblationConfig, seconds: dict[str, float], lineage: dict[str, list[str]]) -> dict:
+def stage_seconds(plan) -> dict[str, float]:
+    """Each Spark stage's compute seconds as its own `_stats.json` recorded them when it ran (a rerun
+    that skipped the stage does not make it look free)."""
+    seconds = {}
+    for stage in plan.stages:
+        stats = Path(stage.output) / "_stats.json"
+        if stats.is_file():
+            seconds[stage.name] = round(float(json.loads(stats.read_text()).get("seconds") or 0.0), 2)
+    return seconds
+
+
+def build_timings(cfg: AblationConfig, seconds: dict[str, float], plan) -> dict:
     """Per variant: the Spark seconds of the stages its corpus needs (shared stages counted in each),
-    training seconds and tokens/s, evaluation seconds."""
-    out = {"stages": seconds, "variants": {}}
+    training seconds and tokens/s, evaluation seconds. `seconds`: wall seconds of this run folder's
+    steps (logs/seconds/)."""
+    spark = stage_seconds(plan)
+    out = {"wall_seconds": seconds, "spark_stage_seconds": spark, "variants": {}}
     for v in cfg.variants:
         train = [seconds.get(f"train_{v}_seed{s}", 0.0) for s in cfg.seeds]
         out["variants"][v] = {
-            "spark_seconds": round(sum(seconds.get(s, 0.0) for s in lineage[v]), 1),
+            "spark_seconds": round(sum(spark.get(s, 0.0) for s in plan.lineage[v]), 1),
             "train_seconds": round(sum(train), 1),
             "tokens_per_s": round(cfg.train_tokens * len(train) / sum(train), 1) if sum(train) else None,
             "eval_seconds": round(sum(seconds.get(f"eval_{v}_seed{s}", 0.0) for s in cfg.seeds), 1)}
-    out["total_seconds"] = round(sum(seconds.values()), 1)
+    out["spark_seconds_total"] = round(sum(spark.values()), 1)
+    out["train_seconds_total"] = round(sum(v for k, v in seconds.items() if k.startswith("train_")), 1)
+    out["eval_seconds_total"] = round(sum(v for k, v in seconds.items() if k.startswith("eval_")), 1)
     return out
 
 
