@@ -23,6 +23,7 @@ FIXTURE_MARKERS = {
     "spark_submit": ("spark", "slow"),
     "realdata": ("realdata",),
     "airflow": ("airflow", "slow"),    # tests/dags/conftest.py
+    "standalone_cluster": ("cluster", "spark", "slow"),  # tests/cluster/conftest.py
 }
 
 

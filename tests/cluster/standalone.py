@@ -55,19 +55,22 @@ class Cluster:
     def worker_pids(self) -> list[int]:
         return [pid for name, pid in self.pids.items() if name.startswith("worker")]
 
-    def executor_pids(self) -> list[int]:
-        """The running executor JVMs (CoarseGrainedExecutorBackend), children of the workers."""
+    def executor_pids(self) -> dict[str, int]:
+        """Executor id -> pid of the running executor JVMs (CoarseGrainedExecutorBackend) under
+        this cluster's workers."""
         out = subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True)
-        mine = set()
         workers = set(self.worker_pids())
+        found = {}
         for pid in (int(p) for p in out.stdout.split()):
             parent = pid
-            while parent > 1:  # walk up: the executor is a worker's (grand)child
+            while parent > 1:  # the executor is a worker's (grand)child
                 parent = _parent(parent)
                 if parent in workers:
-                    mine.add(pid)
+                    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    if b"--executor-id" in args:
+                        found[args[args.index(b"--executor-id") + 1].decode()] = pid
                     break
-        return sorted(mine)
+        return found
 
     def save(self) -> None:
         Path(self.folder, STATE_FILE).write_text(json.dumps(asdict(self)))
