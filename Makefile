@@ -45,7 +45,7 @@ $(AIRFLOW_VENV)/.installed: dags/airflow-constraints.txt
 
 airflow-venv: $(AIRFLOW_VENV)/.installed
 
-test: check-java venv airflow-venv
+test: check-java venv airflow-venv dist
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The tiers follow from the fixtures a test uses (tests/conftest.py, FIXTURE_MARKERS).
