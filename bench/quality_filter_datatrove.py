@@ -55,25 +55,30 @@ def run(crawl: str, out: Path, workers: int = 2, work: Path = WORK) -> dict:
     subprocess.run([str(python), __file__, "run", os.path.abspath(crawl), str(out.resolve()), str(workers)], check=True,
                    env={**os.environ, "HF_HUB_OFFLINE": "1"})
     wall = time.perf_counter() - start
-    steps = json.loads((out / "logs" / "stats.json").read_text())
-    seconds = {_plain(s["name"]): round(s["time_stats"]["total"] if isinstance(s["time_stats"], dict) else 0, 2)
-               for s in steps}
-    reader = steps[0]["stats"]
-    pages = reader.get("documents", {}).get("total", 0) if isinstance(reader.get("documents"), dict) \
-        else reader.get("documents", 0)
-    kept = sum(1 for f in (out / "docs").glob("*.jsonl.gz") for _ in _lines(f))
-    return {"pages": pages, "kept": kept, "seconds": wall, "pages_per_s": pages / wall, "step_seconds": seconds}
+    return summarize(out, wall)
+
+
+def summarize(out: Path, wall: float) -> dict:
+    """Pages read, documents kept and seconds per step, summed over the ranks' own stats files
+    (logs/stats/NNNNN.json: the merged logs/stats.json of datatrove 0.10.1 held only two of ten ranks)."""
+    seconds: dict[str, float] = {}
+    pages = kept = 0
+    for path in sorted((out / "logs" / "stats").glob("*.json")):
+        steps = json.loads(path.read_text())
+        for step in steps:
+            timing = step["time_stats"]
+            name = _plain(step["name"])
+            seconds[name] = seconds.get(name, 0.0) + (timing["total"] if isinstance(timing, dict) else 0.0)
+        documents = steps[0]["stats"].get("documents", 0)
+        pages += documents["total"] if isinstance(documents, dict) else documents
+        kept += steps[-1]["stats"].get("total", 0)
+    return {"pages": pages, "kept": kept, "seconds": wall, "pages_per_s": pages / wall,
+            "step_seconds": {k: round(v, 2) for k, v in seconds.items()}}
 
 
 def _plain(name: str) -> str:
     """A datatrove step name without its emoji decoration ("📖 - READER: 🕷 Warc" -> "READER: Warc")."""
     return " ".join(w for w in name.replace(" - ", " ").split() if w.isascii())
-
-
-def _lines(path: Path):
-    import gzip
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        yield from fh
 
 
 def datatrove_main(crawl: str, out: str, workers: int) -> None:
