@@ -11,10 +11,14 @@ one run:
       seconds of each step;
   (b) pages/s of the Spark job on local[2] once Spark is up (the job's own `seconds`);
   (c) the peak RSS of a Python worker (VmHWM, reported by the workers into _stats.json) for the
-      set and for 1/--scale of it, i.e. a set and one --scale times larger: flat is the goal.
+      set and for 1/--scale of it, i.e. a set and one --scale times larger: flat is the goal;
+  (d) with --datatrove: datatrove's WARC pipeline on the same WARCs, 2 workers, against (b) end to
+      end (wall, the JVM start included with --scale 0), with datatrove's seconds per step
+      (bench/quality_filter_datatrove.py; docs/scale.md has the record).
 
   .venv/bin/python bench/quality_filter.py --pages 20000 [--model runs/classifier]
   .venv/bin/python bench/quality_filter.py --pages 2000 --scale 0     # a quick run, no RSS scaling
+  .venv/bin/python bench/quality_filter.py --pages 20000 --scale 0 --skip-loop --datatrove
 """
 from __future__ import annotations
 

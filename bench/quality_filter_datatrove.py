@@ -124,4 +124,4 @@ if __name__ == "__main__":
         print(ensure_venv())
     else:
         print(__doc__)
-        sys.exit(2)
+        sys.exit(0 if sys.argv[1:2] in (["-h"], ["--help"]) else 2)
