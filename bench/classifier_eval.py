@@ -23,13 +23,13 @@ from pipeline.quality.shipped import HUMAN, RECIPE, recipe_args  # noqa: E402
 
 # (label, overrides on top of the shipped recipe)
 CONFIGS = [
-    ("logreg weight", []),
-    ("logreg downsample", ["classifier.balance=downsample"]),
-    ("fasttext weight", ["classifier.model=fasttext"]),
-    ("fasttext downsample", ["classifier.model=fasttext", "classifier.balance=downsample"]),
-    ("logreg weight clean=both", ["classifier.clean=both", "classifier.compare_features=false"]),
-    ("logreg weight clean=none", ["classifier.clean=none", "classifier.compare_features=false"]),
-    ("logreg weight solver=spark", ["classifier.solver=spark", "classifier.compare_features=false"]),
+    ("logreg weight", ["classifier.balance=weight", "classifier.compare_features=true"]),
+    ("logreg downsample", ["classifier.compare_features=true"]),
+    ("fasttext weight", ["classifier.model=fasttext", "classifier.balance=weight"]),
+    ("fasttext downsample", ["classifier.model=fasttext"]),
+    ("logreg weight clean=both", ["classifier.balance=weight", "classifier.clean=both"]),
+    ("logreg weight clean=none", ["classifier.balance=weight", "classifier.clean=none"]),
+    ("logreg weight solver=spark", ["classifier.balance=weight", "classifier.solver=spark"]),
 ]
 QUICK = {"logreg weight", "fasttext weight"}
 
@@ -61,6 +61,8 @@ def main() -> int:
     parser.add_argument("--realdata", default=str(REPO.parent / "shared" / "realdata"))
     parser.add_argument("--work", default="/tmp/webmix-classifier-bench")
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(sorted(QUICK))}")
+    parser.add_argument("--only", nargs="+", metavar="LABEL", help="only these configurations (labels as listed)")
+    parser.add_argument("--reuse", action="store_true", help="table a configuration from its report.json when present")
     args = parser.parse_args()
     realdata, work = Path(args.realdata), Path(args.work)
     if not (realdata / HUMAN).is_file():
@@ -73,11 +75,17 @@ def main() -> int:
                                                                    "spark.ui.showConsoleProgress": "false"})
     table, baselines = [], {}
     for label, overrides in CONFIGS:
-        if args.quick and label not in QUICK:
+        if (args.quick and label not in QUICK) or (args.only and label not in args.only):
             continue
         out = work / label.replace(" ", "_").replace("=", "-")
-        if TrainClassifierJob().main([*recipe_args(realdata, out), *overrides]):
-            return 1
+        if not (args.reuse and (out / "report.json").is_file()):
+            try:
+                failed = TrainClassifierJob().main([*recipe_args(realdata, out), *overrides])
+            except RuntimeError as exc:     # fastText's "Encountered NaN" on some samples
+                failed = str(exc)
+            if failed:
+                print(f"{label}: failed ({failed})", flush=True)
+                continue
         report = json.loads((out / "report.json").read_text())
         table += rows_of(label, report)
         for path, h in report["human"].items():

@@ -24,7 +24,7 @@ NEGATIVES = ["text/cc_raw/dolma_CC-MAIN-20190717121559-20190717143559-00140.json
              "text/cc_raw/hplt_warc2text-runner_sample100_CC.jsonl.zst",
              "text/cc_raw/cs336_cc_main_2025_18/*.txt", "text/cc_extracted/*.gz"]
 HUMAN = "text/quality_labeled/dclm_human_dev.jsonl"
-RECIPE = ["classifier.model=logreg", "classifier.features=l2", "classifier.balance=weight",
+RECIPE = ["classifier.model=logreg", "classifier.features=l2", "classifier.balance=downsample",
           "classifier.clean=positives", "classifier.compare_features=false", "ingest.id_field=null"]
 SHIPPED_FILES = (MODEL_FILE, WEIGHTS_FILE, REPORT_FILE)
 
