@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import event_log, submit, task_failures
+from cluster_harness import event_log, submit, task_failures
 from standalone import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from conftest import write_planted_task
+from finetune_fixtures import write_planted_task
 from training import checkpoint as ckpt
 from training.cli import main
 from training.finetune.config import load_finetune_config

@@ -21,7 +21,7 @@ from training.instruct.rm import Group, group_batch_loss, train_rm
 from training.instruct.run import load_chat_model
 from training.instruct.sft import batch_loss, make_batch, train_sft
 
-from conftest import write_jsonl
+from instruct_fixtures import corpus, write_jsonl
 
 CPU = torch.device("cpu")
 
@@ -195,8 +195,6 @@ def test_resume_is_exact_for_sft_rm_and_ppo(base_ckpt, tmp_path):
 def test_ppo_ptx_mixes_pretraining_loss_and_judges_with_two_reward_models(base_ckpt, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from conftest import corpus
 
     base_meta = ckpt.read_config(ckpt.resolve(base_ckpt))
     tok_file = str(ckpt.resolve(base_ckpt) / ckpt.TOKENIZER_FILE)
