@@ -24,6 +24,7 @@ from pipeline.core.config import ConfigError, InputError
 from pipeline.core.job import Job
 from pipeline.core.schema import DOC_COLUMNS, DROP_REASON, STAGED_ARROW_SCHEMA, STAGED_SPARK_DDL
 from pipeline.core.stats import KEPT
+from pipeline.quality.classifier import resolve_model_dir
 from pipeline.readers.inputs import expand_inputs, is_document_folder
 
 EXAMPLES = """
@@ -103,7 +104,7 @@ class QualityFilterJob(Job):
         local = all("://" not in p for p in self.paths) and len(self.paths) <= 10000
         warcs = self.paths if local else [s for s in args.input if s not in self.doc_folders]
         bad_words = config["heuristics"].get("bad_words_file")
-        return [*self.doc_folders, *warcs, *([args.model] if args.model else []),
+        return [*self.doc_folders, *warcs, *([resolve_model_dir(args.model)] if args.model else []),
                 *([bad_words] if bad_words and "/" in bad_words else [])]
 
     # --- the work -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.report import sections
+from pipeline.report.attached import attached_sections
 from pipeline.report.collect import RunData
 from pipeline.report.formats import human, num
 
@@ -22,7 +23,7 @@ def environment() -> Environment:
 
 
 def render(data: RunData) -> str:
-    built = [s for s in (builder(data) for builder in sections.BUILDERS) if s]
+    built = [s for s in (builder(data) for builder in sections.BUILDERS) if s] + attached_sections(data.root)
     return environment().get_template("report.html.j2").render(
         name=data.root.name, root=str(data.root), when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         tiles=sections.headline(data), sections=built)

@@ -20,10 +20,11 @@ class Section:
     anchor: str                  # id in the page, and templates/sections/<anchor>.html.j2
     title: str
     data: dict = field(default_factory=dict)
+    template_file: str = ""      # default: templates/sections/<anchor>.html.j2
 
     @property
     def template(self) -> str:
-        return f"sections/{self.anchor}.html.j2"
+        return self.template_file or f"sections/{self.anchor}.html.j2"
 
 
 # --- facts shared by several sections ---------------------------------------------------------------

@@ -19,10 +19,10 @@ from pipeline.core.job import Job
 from pipeline.core.schema import DOC_COLUMNS, DOC_SPARK_DDL, DROP_REASON
 from pipeline.core.stats import KEPT, funnel
 from pipeline.readers.warc_documents import file_stats, read_warc
+from pipeline.steps import SNIPPET_CHARS
 from pipeline.webtext.fetch_job import _exists
 
 STEPS = ["file", "read", "extract", "langid", "webtext", "heuristics"]
-SNIPPET_CHARS = 300      # rows dropped by the reader keep this much text (pipeline.text.documents)
 
 
 def _any_phrase(text: Column, phrases: list[str]) -> Column:

@@ -143,7 +143,12 @@ def runs(shared, standalone_cluster, tmp_path_factory):
             watcher = threading.Thread(target=kill_executor_when,
                                        args=(standalone_cluster, ui_port, FAULTS[label], proc, killed))
             watcher.start()
-        proc.wait(timeout=900)
+        try:
+            proc.wait(timeout=900)
+        finally:  # a test stopped by its timeout leaves no driver behind
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         if label in FAULTS:
             watcher.join()
             failures[label] = (killed, task_failures(events))
