@@ -47,6 +47,8 @@ def work(tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("jobs")
     curated = {name: _curated(root / "curated" / name, name, n, i)
                for i, (name, n) in enumerate((("webtext", 120), ("wikipedia", 80)))}
+    # A tokenizer every test may use, whichever of them a tier runs.
+    bpe.save(bpe.train_bpe(WORDS * 50, vocab_size=290), str(root / "tok_local"))
     return root, curated
 
 
@@ -65,7 +67,7 @@ def test_train_tokenizer_job_is_the_bpe_of_its_sample(work):
 
 def test_tokenize_job_writes_what_the_local_path_writes(work):
     root, curated = work
-    tokenizer = bpe.save(bpe.train_bpe(WORDS * 50, vocab_size=290), str(root / "tok_local"))
+    tokenizer = str(root / "tok_local" / "tokenizer.json")
     out = root / "tokens" / "wikipedia"
     assert TokenizeJob().main(["--input", str(curated["wikipedia"]), "--tokenizer", tokenizer,
                                "--output", str(out), "tokenize_corpus.validation_fraction=0.1",
