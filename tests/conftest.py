@@ -36,6 +36,24 @@ def pytest_collection_modifyitems(items):
                     item.add_marker(marker)
 
 
+# Tiny torch models on a shared two-core machine: one intra-op thread each, since two OpenMP threads
+# spin-waiting against other processes make a 1 ms step take a second.
+ONE_TORCH_THREAD_DIRS = {"trainer", "eval", "instruct"}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread(request):
+    if request.path.parent.name not in ONE_TORCH_THREAD_DIRS:
+        yield
+        return
+    import torch  # only here: the rest of the suite never needs torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     if not REALDATA.is_dir():

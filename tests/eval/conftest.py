@@ -1,5 +1,5 @@
 """A tiny dense GPT trained in seconds on planted sentences (the way tests/trainer trains its models),
-shared by the evaluation tests; one intra-op thread, as the trainer's tests do."""
+shared by the evaluation tests (one intra-op thread: tests/conftest.py)."""
 import random
 
 import pyarrow as pa
@@ -24,14 +24,6 @@ def planted_sentences(seed: int = 7) -> list[list[str]]:
             openings.add(tuple(words[:3]))
             sentences.append(words)
     return sentences
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,10 @@
 """Tiny fp32 models for the instruction-tuning tests (helpers in instruct_fixtures.py): a freshly
-initialised tiny-dense GPT saved as a "pre-trained" checkpoint. One intra-op thread (the machine's
-two cores are shared)."""
+initialised tiny-dense GPT saved as a "pre-trained" checkpoint (one intra-op thread: tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 from instruct_fixtures import make_base_checkpoint
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
