@@ -55,9 +55,10 @@ class Cluster:
     def worker_pids(self) -> list[int]:
         return [pid for name, pid in self.pids.items() if name.startswith("worker")]
 
-    def executor_pids(self) -> dict[str, int]:
+    def executor_pids(self, app_id: str | None = None) -> dict[str, int]:
         """Executor id -> pid of the running executor JVMs (CoarseGrainedExecutorBackend) under
-        this cluster's workers."""
+        this cluster's workers; of one application only when `app_id` is given (executor ids
+        start from 0 in every application, and a finished one's executors may still be exiting)."""
         out = subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True)
         workers = set(self.worker_pids())
         found = {}
@@ -66,7 +67,12 @@ class Cluster:
             while parent > 1:  # the executor is a worker's (grand)child
                 parent = _parent(parent)
                 if parent in workers:
-                    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    try:
+                        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    except OSError:  # ended since pgrep saw it
+                        break
+                    if app_id is not None and app_id.encode() not in args:
+                        break
                     if b"--executor-id" in args:
                         found[args[args.index(b"--executor-id") + 1].decode()] = pid
                     break
