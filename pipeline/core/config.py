@@ -48,6 +48,8 @@ from typing import Annotated, Any, Iterable, Optional
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
+from pipeline.core.output import fs_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_ENV = "WEBMIX_CONFIG"
 
@@ -67,8 +69,10 @@ def default_config_path() -> Path:
 # --- reading and merging layers -----------------------------------------------------------------
 
 def read_yaml(path: str | os.PathLike) -> dict:
+    """A YAML file on the local disk or any fsspec URL (s3://...)."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        fs, where = fs_path(str(path))
+        with fs.open(where, "r", encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None

@@ -12,6 +12,8 @@ from typing import Iterable
 
 import numpy as np
 
+from pipeline.core.output import fs_path
+
 _WS = re.compile(r"\s+")
 _TWO53 = float(2**53)
 
@@ -53,8 +55,10 @@ def record_id(path: str, offset: int, chunk: int | None = None) -> str:
 
 
 def file_sha256(path: str, block: int = 1 << 20) -> str:
+    """SHA-256 of a file: a local path or any fsspec URL (s3://...)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fs, p = fs_path(path)
+    with fs.open(p, "rb") as fh:
         while chunk := fh.read(block):
             h.update(chunk)
     return h.hexdigest()

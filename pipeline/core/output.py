@@ -32,6 +32,28 @@ def join(folder: str, *names: str) -> str:
     return posixpath.join(folder.rstrip("/"), *names)
 
 
+def under(root: str, path: str) -> str:
+    """`path` as written in a file whose relative paths are under `root` (a folder or a URL): a URL or
+    an absolute path stays as it is."""
+    return path if "://" in path or os.path.isabs(path) else join(root, path)
+
+
+def is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
+    return "file" in protocols
+
+
+def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """A path `fs` listed (find, glob: protocol stripped) as a URL that opens on that filesystem
+    again; a local path stays a plain path."""
+    return path if is_local(fs) else fs.unstrip_protocol(path)
+
+
+def read_bytes(url: str) -> bytes:
+    fs, p = fs_path(url)
+    return fs.cat_file(p)
+
+
 def exists(path: str) -> bool:
     fs, p = fs_path(path)
     return fs.exists(p)

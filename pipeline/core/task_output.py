@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.core.output import SUCCESS_FILE, fs_path, join
+from pipeline.core.output import SUCCESS_FILE, fs_path, join, url_of
 from pipeline.core.schema import DOC_ARROW_SCHEMA, DROP_REASON, KEPT
 
 TEMP_DIR = "_temporary"
@@ -29,11 +29,11 @@ WRITTEN_DDL = "written string"
 
 
 def parquet_files(folder: str) -> list[str]:
-    """The Parquet files of an output folder in name order; Spark's and our bookkeeping files
-    (`_temporary/`, `_SUCCESS`, `.crc`) left out, Hive-style subfolders (`shard=00000/`) included."""
+    """The Parquet files of an output folder in name order (URLs off the local disk); Spark's and our
+    bookkeeping files (`_temporary/`, `_SUCCESS`, `.crc`) left out, Hive-style subfolders included."""
     fs, root = fs_path(folder)
     root = root.rstrip("/")
-    return sorted(p for p in fs.find(root) if p.endswith(".parquet")
+    return sorted(url_of(fs, p) for p in fs.find(root) if p.endswith(".parquet")
                   and not any(part.startswith(("_", ".")) for part in p[len(root):].split("/") if part))
 
 

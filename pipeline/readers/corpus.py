@@ -115,9 +115,9 @@ def list_tasks(specs: Iterable[str], split_bytes: int = DEFAULTS["split_bytes"],
             doc_files = _doc_folder_files(spec) if "docs" in kinds else []
             if doc_files:
                 name = os.path.basename(root.rstrip("/"))
-                for path in doc_files:
-                    url = protocol + path if protocol and "://" not in path else path
-                    tasks.append(FileTask(url, name + path[len(root.rstrip("/")):], "docs"))
+                prefix = len(root.rstrip("/"))
+                for url in doc_files:   # parquet_files gives URLs off the local disk
+                    tasks.append(FileTask(url, name + url.split("://", 1)[-1][prefix:], "docs"))
                 continue
             base = os.path.dirname(root.rstrip("/"))
             paths = sorted(fs.find(root))

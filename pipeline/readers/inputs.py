@@ -14,7 +14,7 @@ import re
 import fsspec
 
 from pipeline.core.config import InputError
-from pipeline.core.output import SUCCESS_FILE, fs_path
+from pipeline.core.output import SUCCESS_FILE, fs_path, is_local, url_of
 
 ARCHIVE_NAME = re.compile(r"\.(warc|wet|wat|arc)(\.gz)?$", re.IGNORECASE)
 LISTING_NAME = re.compile(r"\.paths(\.gz)?$", re.IGNORECASE)
@@ -29,15 +29,6 @@ def _fs(path: str):
         raise InputError(f"cannot open {path}: {exc} (install its filesystem package, e.g. s3fs)") from None
     except ValueError as exc:
         raise InputError(f"cannot open {path}: {exc}") from None
-
-
-def _is_local(fs) -> bool:
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
-    return "file" in protocols
-
-
-def _with_protocol(fs, path: str) -> str:
-    return path if _is_local(fs) else fs.unstrip_protocol(path)
 
 
 def is_document_folder(spec: str) -> bool:
@@ -75,21 +66,21 @@ def _expand_one(spec: str, base_url: str) -> list[str]:
             found = sorted(p for p in fs.glob(path) if fs.isfile(p))
             if not found:
                 raise InputError(f"no files match {spec}")
-            return [_with_protocol(fs, p) for p in found]
+            return [url_of(fs, p) for p in found]
         if fs.isdir(path):
             found = sorted(p for p in fs.find(path) if ARCHIVE_NAME.search(p))
             if not found:
                 raise InputError(f"no WARC/WET/ARC files (*.warc[.gz], *.wet[.gz], *.arc[.gz]) in {spec}")
-            return [_with_protocol(fs, p) for p in found]
+            return [url_of(fs, p) for p in found]
         if not fs.isfile(path):
             raise InputError(f"input not found: {spec}")
     except InputError:
         raise
     except (OSError, ValueError) as exc:  # permissions, network, a bad URL
         raise InputError(f"cannot read input {spec}: {exc}") from None
-    if _is_local(fs) and not os.access(path, os.R_OK):
+    if is_local(fs) and not os.access(path, os.R_OK):
         raise InputError(f"input not readable: {spec}")
-    return [_with_protocol(fs, path)]
+    return [url_of(fs, path)]
 
 
 def expand_inputs(specs: list[str], config: dict) -> list[str]:

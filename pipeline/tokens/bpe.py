@@ -16,6 +16,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, 
 
 from pipeline.core.config import InputError
 from pipeline.core.hashing import file_sha256
+from pipeline.core.output import fs_path, join, read_bytes
 
 EOT = "<|endoftext|>"
 TOKENIZER_FILE = "tokenizer.json"
@@ -65,10 +66,11 @@ def save(tok: Tokenizer, folder: str) -> str:
 
 
 def resolve_path(path: str) -> str:
-    """A tokenizer given as its file or as the folder holding tokenizer.json."""
-    if os.path.isdir(path):
-        path = os.path.join(path, TOKENIZER_FILE)
-    if not os.path.isfile(path):
+    """A tokenizer given as its file or as the folder holding tokenizer.json (local or any fsspec URL)."""
+    fs, where = fs_path(path)
+    if fs.isdir(where):
+        path, where = join(path, TOKENIZER_FILE), join(where, TOKENIZER_FILE)
+    if not fs.isfile(where):
         raise InputError(f"tokenizer not found: {path}")
     return path
 
@@ -79,8 +81,9 @@ def tokenizer_hash(path: str) -> str:
 
 @lru_cache(maxsize=4)
 def load(path: str) -> Tokenizer:
-    """The tokenizer at `path`, loaded once per process (Spark worker, DataLoader worker)."""
-    return Tokenizer.from_file(resolve_path(path))
+    """The tokenizer at `path`, loaded once per process (Spark worker, DataLoader worker); read
+    through fsspec because `Tokenizer.from_file` opens local files only."""
+    return load_from_string(read_bytes(resolve_path(path)).decode("utf-8"))
 
 
 @lru_cache(maxsize=4)

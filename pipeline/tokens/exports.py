@@ -22,7 +22,7 @@ from typing import Iterable
 import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
-from pipeline.core.output import fs_path
+from pipeline.core.output import fs_path, read_bytes
 
 LLMC_MAGIC = 20240520
 LLMC_HEADER_INTS = 256
@@ -38,11 +38,6 @@ def open_write(url: str):
     """A local path or any fsspec URL (s3://...), opened for writing."""
     fs, path = fs_path(url)
     return fs.open(path, "wb")
-
-
-def read_bytes(url: str) -> bytes:
-    fs, path = fs_path(url)
-    return fs.cat_file(path)
 
 
 class LlmcWriter:

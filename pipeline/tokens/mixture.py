@@ -9,11 +9,12 @@ run could trip over later is checked here, before training, with one line per mi
 
 The format lives here, below both the stages (build_mixture) and the trainer (training/data.py), and
 imports no torch: a mixture file is read by the one config loader's rules (pipeline/core/config.py).
+Every path it names (the file itself, `root`, the sources, the tokenizer) is local or any fsspec URL
+(s3://, gs://, file://): they are checked and read through pipeline/core/output.py.
 """
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Annotated, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pipeline.core.config import ConfigError, Float, InputError, parse_model, parse_override, read_yaml, set_key
+from pipeline.core.output import exists, join, under
 from pipeline.tokens import bpe
 from pipeline.tokens.packing import SourceSpec, index_source
 from pipeline.tokens.shards import TRAIN, read_manifest
@@ -106,7 +108,7 @@ class MixtureFile(BaseModel):
     seed: int = 1234
     token_budget: Annotated[int, BeforeValidator(_count), Field(gt=0)]
     tokenizer: Optional[str] = None    # default: the tokenizer copy in the first source's manifest
-    root: Optional[str] = None         # folder the relative paths are under (default: the working folder)
+    root: Optional[str] = None         # folder or URL (s3://...) the relative paths are under (default: .)
     validation_fraction: Float = Field(0.001, ge=0, lt=1)   # used only for folders without a manifest
     sources: list[SourceEntry] = Field(min_length=1)
 
@@ -133,8 +135,8 @@ def read_mixture_file(path: str, overrides: dict | None = None) -> MixtureFile:
 def _sources(spec: MixtureFile, root: str, warnings: list[str]) -> list[tuple[str, str, float]]:
     kept, dropped = [], []
     for entry in spec.sources:
-        path = os.path.join(root, entry.path)
-        if not os.path.exists(path):
+        path = under(root, entry.path)
+        if not exists(path):
             if entry.optional:
                 dropped.append(entry.name)
                 continue
@@ -152,11 +154,11 @@ def _sources(spec: MixtureFile, root: str, warnings: list[str]) -> list[tuple[st
 
 def _tokenizer_of(spec: MixtureFile, root: str, paths: list[tuple[str, str]]) -> str:
     if spec.tokenizer:
-        return bpe.resolve_path(os.path.join(root, spec.tokenizer))
+        return bpe.resolve_path(under(root, spec.tokenizer))
     for _, path in paths:  # a token folder carries a copy of the tokenizer it was made with
         manifest = read_manifest(path)
         if manifest is not None:
-            return bpe.resolve_path(os.path.join(path, manifest["tokenizer"]["file"]))
+            return bpe.resolve_path(join(path, manifest["tokenizer"]["file"]))
     raise MixtureError("mixture needs a 'tokenizer' (no source has a manifest to take it from)")
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from pipeline.core.config import InputError
 from pipeline.core.hashing import hash64
 from pipeline.tokens import bpe
-from pipeline.core.output import join
+from pipeline.core.output import fingerprint_of, join
 from pipeline.core.task_output import parquet_files
 from pipeline.tokens.shards import VALIDATION, flat_tokens, open_parquet, order_keys, read_manifest
 
@@ -138,8 +138,7 @@ def index_source(name: str, path: str, split: str, *, seed: int, validation_frac
 
 def _listing(path: str) -> tuple:
     """What the scan cache is keyed on besides the parameters: the files, their sizes and times."""
-    return tuple((f, os.path.getsize(f), os.path.getmtime(f)) if os.path.exists(f) else (f,)
-                 for f in parquet_files(path))
+    return tuple((f, fingerprint_of(f)) for f in parquet_files(path))
 
 
 @lru_cache(maxsize=32)
