@@ -4,6 +4,11 @@ in local mode; ends with a trained tiny GPT, a few samples from it and the HTML 
     python -m pipeline.demo --out runs/demo                  # the whole chain
     python -m pipeline.demo --out runs/demo --until dedup    # the chain up to and including dedup
 
+Before the report, the seconds-long data ablation (`webmix ablate --config conf/ablation_demo.yaml`,
+one seed, a tiny model, on the same sample) leaves RUN/ablation/report/section.html, so the report
+always has the ablation section; only the demo runs it (the Airflow chain has its own DAG,
+dags/data_ablation.py).
+
 The console gets one line per stage (a progress bar while a long one runs); everything a stage
 prints, the JVM's and Spark's logs included, goes to RUN/logs/<stage>.log.
 
@@ -44,6 +49,15 @@ def sample_inputs(run: Path, sample: Path, max_steps: int, crawl_shards: int) ->
         classifier_overrides=("classifier.compare_features=false",))
 
 
+def with_ablation(chain: list[Step], run: Path, sample: Path) -> list[Step]:
+    """The chain with the demo's data ablation just before the report (the report reads its section)."""
+    ablation = Step("ablation", "webmix", "ablate",
+                    ("--config", str(REPO_ROOT / "conf" / "ablation_demo.yaml"), "--out", str(run / "ablation"),
+                     f"data_root={sample}"))
+    at = next(i for i, s in enumerate(chain) if s.task_id == "report")
+    return chain[:at] + [ablation] + chain[at:]
+
+
 def command(step: Step, driver_memory: str, master: str) -> list[str]:
     if step.kind == "spark":
         # A session builder's memory setting is ignored under spark-submit: the flag must be here.
@@ -75,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run = Path(args.out).resolve()
     sample = Path(args.sample).resolve() if args.sample else run / "sample"
-    chain = steps(sample_inputs(run, sample, args.max_steps, args.crawl_shards))
+    chain = with_ablation(steps(sample_inputs(run, sample, args.max_steps, args.crawl_shards)), run, sample)
     if args.until:
         ids = [s.task_id for s in chain]
         if args.until not in ids:

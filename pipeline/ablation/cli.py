@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         if "report" not in phases:
             return 0
         tasks, plan = prepare(cfg, run)
-        unique, epochs = token_counts(cfg, run)
+        unique, epochs = token_counts(cfg, run, plan)
         seconds = recorded_seconds(run)
-        results = build_results(cfg, run, tasks, unique, epochs)
+        results = build_results(cfg, run, tasks, unique, epochs, plan)
         text = write_outputs(cfg, run, results, build_timings(cfg, seconds, plan))
     except (ConfigError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,8 +19,16 @@
       raw_cc:     {commoncrawl: {steps: [extract]}}
       heuristics: {commoncrawl: {steps: [extract, langid, heuristics]}}
       classifier: {commoncrawl: {steps: [extract, langid, heuristics, quality]}}
+      gpt3_mix:                 # GPT-3 Table 2.2: the mixture file's weights over corpora made here
+        mixture: conf/gpt3_mix.yaml
+        sources:                # mixture source name -> another variant's corpus, or text ingested as is
+          commoncrawl: {variant: classifier}
+          webtext2: {text: {kind: jsonl, input: [text/webtext/*train*.jsonl], drop_heldout: true}}
 
-A variant reads `commoncrawl` (the source above) or `documents` (its own text inputs, same form).
+A variant reads `commoncrawl` (the source above) or `documents` (its own text inputs, same form), or is
+a `mixture`: the mixture file gives only the weights (its budget, seed and root are the ablation's);
+an optional source left out of `sources` is dropped and the others renormalised (a required one is
+an error), and the build_mixture stage materialises the rows training streams.
 Steps: extract is always first; langid and heuristics are quality_filter's steps (switched off with
 `langid.languages=[]` / `heuristics.enabled=false` when absent); quality scores with `model`
 (default: the shipped classifier) and keeps by GPT-3's Pareto rule. `dedup: true` adds the dedup stage.
@@ -34,7 +42,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.core.config import ConfigError, parse_model, read_yaml
-from pipeline.tokens.mixture import _count
+from pipeline.tokens.mixture import MixtureError, _count, read_mixture_file
 
 STEPS = ("extract", "langid", "heuristics", "quality")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +53,17 @@ class Strict(BaseModel):
 
 
 class TextInput(Strict):
-    kind: Literal["jsonl", "text", "books", "warc"]
+    kind: Literal["jsonl", "text", "books", "wikipedia", "warc"]
     input: list[str] = Field(min_length=1)
     text_field: str = "text"
     name: Optional[str] = None          # the extracted folder's name (default: kind + position)
+    drop_heldout: bool = False          # leave out the WebText hold-out slice (pipeline.quality.heldout)
+
+    @model_validator(mode="after")
+    def _heldout_jsonl(self):
+        if self.drop_heldout and self.kind != "jsonl":
+            raise ValueError("drop_heldout needs kind: jsonl")
+        return self
 
 
 class Source(Strict):
@@ -69,20 +84,37 @@ class Source(Strict):
         return sorted(steps, key=STEPS.index)
 
 
+class MixtureSource(Strict):
+    """One source of a mixture variant: another variant's corpus, or text ingested as it is (GPT-3
+    filtered only CommonCrawl; its curated sources went in unfiltered)."""
+    variant: Optional[str] = None
+    text: Optional[TextInput] = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.variant is None) == (self.text is None):
+            raise ValueError("give exactly one of variant or text")
+        return self
+
+
 class Variant(Strict):
     commoncrawl: Optional[Source] = None
     documents: Optional[Source] = None
+    mixture: Optional[str] = None       # a mixture YAML: the weights of `sources`, by name
+    sources: dict[str, MixtureSource] = {}
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.commoncrawl is None) == (self.documents is None):
-            raise ValueError("give exactly one of commoncrawl or documents")
+        if sum(x is not None for x in (self.commoncrawl, self.documents, self.mixture)) != 1:
+            raise ValueError("give exactly one of commoncrawl, documents or mixture")
         if self.documents is not None and not self.documents.input:
             raise ValueError("documents needs input: [...]")
+        if (self.mixture is None) != (not self.sources):
+            raise ValueError("mixture and sources go together")
         return self
 
     @property
-    def source(self) -> Source:
+    def source(self) -> Optional[Source]:
         return self.commoncrawl or self.documents
 
 
@@ -142,6 +174,10 @@ class AblationConfig(Strict):
     def baseline_name(self) -> str:
         return self.baseline or next(iter(self.variants))
 
+    @property
+    def mixtures(self) -> dict[str, Variant]:
+        return {n: v for n, v in self.variants.items() if v.mixture}
+
     def resolve(self, path: str) -> str:
         """An input path: absolute, or under data_root (the config's folder for ./ paths)."""
         if Path(path).is_absolute():
@@ -150,10 +186,60 @@ class AblationConfig(Strict):
         return str((root if not path.startswith("./") else REPO_ROOT) / path)
 
 
+def mixture_path(path: str) -> Path:
+    """A mixture file: absolute, or under the repository (conf/gpt3_mix.yaml)."""
+    return Path(path) if Path(path).is_absolute() else REPO_ROOT / path
+
+
+def mixture_weights(cfg: AblationConfig, name: str) -> dict[str, float]:
+    """The mixture variant's sources with a corpus here -> weight, in the file's order (relative:
+    the trainer and build_mixture normalise them over the sources kept)."""
+    variant = cfg.variants[name]
+    spec = read_mixture_file(str(mixture_path(variant.mixture)))
+    return {s.name: s.weight for s in spec.sources if s.name in variant.sources and s.weight > 0}
+
+
+def check_mixtures(cfg: AblationConfig) -> None:
+    """What pydantic cannot see: the mixture file, its source names, the variants a source reads."""
+    for name, variant in cfg.mixtures.items():
+        key = f"ablation.variants.{name}"
+        path = mixture_path(variant.mixture)
+        if not path.is_file():
+            raise ConfigError(f"{key}.mixture: no file {path}")
+        try:
+            spec = read_mixture_file(str(path))
+        except MixtureError as exc:
+            raise ConfigError(f"{key}.mixture: {exc}") from None
+        known = {s.name: s for s in spec.sources}
+        for source, given in variant.sources.items():
+            if source not in known:
+                raise ConfigError(f"{key}.sources.{source}: not a source of {variant.mixture} "
+                                  f"(it has: {', '.join(known)})")
+            other = cfg.variants.get(given.variant) if given.variant else None
+            if given.variant and (other is None or other.mixture):
+                raise ConfigError(f"{key}.sources.{source}.variant: {given.variant!r} is not a "
+                                  "commoncrawl or documents variant")
+        missing = [s.name for s in spec.sources if s.name not in variant.sources and not s.optional]
+        if missing:
+            raise ConfigError(f"{key}.sources: no corpus for {missing[0]!r} (not optional in {variant.mixture})")
+        if not mixture_weights(cfg, name):
+            raise ConfigError(f"{key}.sources: every source given has weight 0 in {variant.mixture}")
+
+
+def block_size(cfg: AblationConfig) -> int:
+    """The training rows' length - 1: the `train` override, else the model preset's."""
+    if "model.block_size" in cfg.train:
+        return int(cfg.train["model.block_size"])
+    preset = Path(cfg.model) if cfg.model.endswith(".yaml") else REPO_ROOT / "conf" / "model" / f"{cfg.model}.yaml"
+    return int(read_yaml(str(preset))["block_size"])
+
+
 def load_config(path: str, overrides: dict | None = None) -> AblationConfig:
     """The YAML file validated; any mistake raises ConfigError naming the key, one line."""
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a mapping of keys")
     data.update(overrides or {})
-    return parse_model(AblationConfig, data, "ablation")
+    cfg = parse_model(AblationConfig, data, "ablation")
+    check_mixtures(cfg)
+    return cfg

@@ -43,11 +43,22 @@ def _glob(pattern: str) -> list[str]:
     return [str(p) for p in path.parent.glob(path.name)]
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def write_if_changed(path: Path, text: str) -> None:
     """Stage fingerprints count a plain file's size and mtime: an unchanged file keeps its mtime, so
     a rerun's decontamination (and everything after it) stays complete and is skipped."""
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
+
+
+def write_without_heldout(inputs: list[str], field: str, path: Path) -> None:
+    """The documents of `inputs` outside the WebText hold-out slice, as {"text"} JSONL: a variant's
+    training text (drop_heldout) never holds a document a held-out set could draw."""
+    files = sorted(p for pattern in inputs for p in _glob(pattern))
+    if not files:
+        raise ConfigError(f"ablation: drop_heldout input {inputs} matches no file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_if_changed(path, "".join(json.dumps({"text": t}) + "\n" for t in _jsonl_texts(files, field)
+                                   if t.strip() and not is_heldout(t)))
 
 
 def write_heldout(cfg: AblationConfig, run: str) -> dict[str, str]:
@@ -63,10 +74,10 @@ def write_heldout(cfg: AblationConfig, run: str) -> dict[str, str]:
             continue
         docs = _documents(cfg, h)[:cfg.eval_limit]
         data = folder / f"{h.name}.jsonl"
-        _write_if_changed(data, "".join(json.dumps({"id": f"{h.name}-{i}", "text": t}) + "\n"
+        write_if_changed(data, "".join(json.dumps({"id": f"{h.name}-{i}", "text": t}) + "\n"
                                         for i, t in enumerate(docs)))
         task = folder / f"{h.name}.yaml"
-        _write_if_changed(task, f"# held-out text of the data ablation: {len(docs)} documents\nkind: perplexity\n"
+        write_if_changed(task, f"# held-out text of the data ablation: {len(docs)} documents\nkind: perplexity\n"
                           f"data: {{file: {data}, reader: jsonl}}\nid: \"{{id}}\"\ntext: \"{{text}}\"\n"
                           "metrics: [bits_per_byte]\n")
         tasks[h.name] = str(task)

@@ -2,7 +2,9 @@
 
 Variants share stage outputs wherever their recipes agree: one extraction per input, one filter
 run per distinct (source, steps, classifier) — `raw_cc` and `heuristics` are two quality_filter runs
-over the same extracted documents. Every stage is an ordinary `pipeline/<stage>.py` job, so a rerun
+over the same extracted documents. A mixture variant's sources are corpora of their own (another
+variant's, or text ingested as it is), decontaminated and tokenized like the variants, then
+build_mixture writes the variant's rows. Every stage is an ordinary `pipeline/<stage>.py` job, so a rerun
 skips a stage whose output is complete for the same fingerprint (pipeline/core/job.py).
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from pipeline.ablation.config import AblationConfig, Source, TextInput
+from pipeline.ablation.config import AblationConfig, Source, TextInput, mixture_weights
 
 # A step absent from a variant's list is switched off through quality_filter's own settings.
 STEP_OFF = {"langid": "langid.languages=[]", "heuristics": "heuristics.enabled=false"}
@@ -29,8 +31,13 @@ class StageRun:
 @dataclass
 class Plan:
     stages: list[StageRun] = field(default_factory=list)
-    corpus: dict[str, str] = field(default_factory=dict)          # variant -> its document folder
-    lineage: dict[str, list[str]] = field(default_factory=dict)   # variant -> the stages it needs
+    # corpus -> its document folder: every plain variant, and each mixture source read as text
+    corpus: dict[str, str] = field(default_factory=dict)
+    lineage: dict[str, list[str]] = field(default_factory=dict)   # variant or corpus -> the stages it needs
+    mixtures: dict[str, dict[str, str]] = field(default_factory=dict)   # mixture variant -> source -> corpus
+    # a JSONL file to write before the stages run -> (the input files, their text field): the WebText
+    # inputs less the hold-out slice (drop_heldout)
+    heldout_free: dict[str, tuple[list[str], str]] = field(default_factory=dict)
 
     def add(self, stage: StageRun) -> StageRun:
         if all(s.name != stage.name for s in self.stages):
@@ -42,14 +49,20 @@ def _key(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def extract_stage(cfg: AblationConfig, run: str, source: str, position: int, spec: TextInput) -> StageRun:
+def extract_stage(plan: Plan, cfg: AblationConfig, run: str, source: str, position: int,
+                  spec: TextInput) -> StageRun:
     name = f"extract_{source}_{spec.name or f'{spec.kind}{position}'}"
     out = f"{run}/stages/{name}"
     inputs = [cfg.resolve(p) for p in spec.input]
+    if spec.drop_heldout:
+        plan.heldout_free[f"{run}/inputs/{name}.jsonl"] = (inputs, spec.text_field)
+        inputs, spec = [f"{run}/inputs/{name}.jsonl"], spec.model_copy(update={"text_field": "text"})
     if spec.kind == "warc":   # extraction only: the variants' own filter runs apply their steps
-        return StageRun(name, "quality_filter", ("--input", *inputs, "--output", out, *STEP_OFF.values()), out)
+        args = ("--input", *inputs, "--output", out, *STEP_OFF.values())
+        return plan.add(StageRun(name, "quality_filter", args, out))
     args = ("--kind", spec.kind, "--input", *inputs, "--source", source, "--output", out)
-    return StageRun(name, "ingest", args + (("--text-field", spec.text_field) if spec.kind == "jsonl" else ()), out)
+    text_field = ("--text-field", spec.text_field) if spec.kind == "jsonl" else ()
+    return plan.add(StageRun(name, "ingest", args + text_field, out))
 
 
 def filter_args(source: Source) -> tuple[str, ...]:
@@ -63,9 +76,11 @@ def build_plan(cfg: AblationConfig, run: str) -> Plan:
     plan = Plan()
     for variant, spec in cfg.variants.items():
         source = spec.source
+        if source is None:   # a mixture: its sources below, once every variant has its corpus
+            continue
         name = "commoncrawl" if spec.commoncrawl else variant
         inputs = cfg.commoncrawl if spec.commoncrawl else source.input
-        extracted = [plan.add(extract_stage(cfg, run, name, i, t)) for i, t in enumerate(inputs)]
+        extracted = [extract_stage(plan, cfg, run, name, i, t) for i, t in enumerate(inputs)]
         args = filter_args(source)
         key = f"{name}_{'_'.join(source.steps)}_{_key(args)}"
         filtered = plan.add(StageRun(
@@ -81,7 +96,24 @@ def build_plan(cfg: AblationConfig, run: str) -> Plan:
             folder = f"{last.output}/{name}"
         plan.corpus[variant] = folder
         plan.lineage[variant] = [s.name for s in extracted] + [filtered.name] + ([last.name] if source.dedup else [])
+    for variant, spec in cfg.mixtures.items():
+        plan.mixtures[variant] = {}
+        for source, given in spec.sources.items():
+            corpus = given.variant or f"{variant}__{source}"
+            if given.text is not None:
+                stage = extract_stage(plan, cfg, run, corpus, 0, given.text)
+                plan.corpus[corpus], plan.lineage[corpus] = stage.output, [stage.name]
+            plan.mixtures[variant][source] = corpus
     return plan
+
+
+def mixture_spec(cfg: AblationConfig, plan: Plan, run: str, variant: str, seed: int) -> dict:
+    """The mixture YAML `train` (and build_mixture) read for one variant and seed: the variant's
+    token folder alone, or a mixture variant's sources with the weights of its mixture file."""
+    weights = mixture_weights(cfg, variant) if variant in plan.mixtures else {variant: 1.0}
+    corpus = plan.mixtures.get(variant, {variant: variant})
+    return {"seed": seed, "token_budget": cfg.train_tokens, "root": run,
+            "sources": [{"name": s, "path": f"tokens/{corpus[s]}", "weight": w} for s, w in weights.items()]}
 
 
 def corpus_stages(plan: Plan, run: str, heldout_files: list[str], tasks: list[str], vocab_size: int) -> None:
@@ -96,9 +128,23 @@ def corpus_stages(plan: Plan, run: str, heldout_files: list[str], tasks: list[st
     plan.add(StageRun("train_tokenizer", "train_tokenizer",
                       ("--input", *[f"{clean}/{v}" for v in plan.corpus], "--output", tokenizer,
                        f"tokenizer.vocab_size={vocab_size}"), tokenizer, ("decontaminate",)))
-    for variant in plan.corpus:
-        plan.add(StageRun(f"tokenize_{variant}", "tokenize_corpus",
-                          ("--input", f"{clean}/{variant}", "--tokenizer", f"{tokenizer}/tokenizer.json",
-                           "--source", variant, "--output", f"{run}/tokens/{variant}"),
-                          f"{run}/tokens/{variant}", ("train_tokenizer",)))
-        plan.lineage[variant] += ["decontaminate", "train_tokenizer", f"tokenize_{variant}"]
+    for corpus in plan.corpus:
+        plan.add(StageRun(f"tokenize_{corpus}", "tokenize_corpus",
+                          ("--input", f"{clean}/{corpus}", "--tokenizer", f"{tokenizer}/tokenizer.json",
+                           "--source", corpus, "--output", f"{run}/tokens/{corpus}"),
+                          f"{run}/tokens/{corpus}", ("train_tokenizer",)))
+        plan.lineage[corpus] += ["decontaminate", "train_tokenizer", f"tokenize_{corpus}"]
+
+
+def mixture_stages(plan: Plan, run: str, block: int, tokens: int) -> None:
+    """build_mixture per mixture variant: the rows its first seed trains on (RUN/mixtures/<v>.yaml,
+    written by the runner), Parquet, as `train` streams them; its manifest counts rows per source."""
+    for variant, sources in plan.mixtures.items():
+        out = f"{run}/stages/mixture_{variant}"
+        stage = plan.add(StageRun(f"mixture_{variant}", "build_mixture",
+                                  ("--mixture", f"{run}/mixtures/{variant}.yaml", "--output", out,
+                                   f"build_mixture.block_size={block}", f"build_mixture.tokens={tokens}",
+                                   "build_mixture.formats=[parquet]"),
+                                  out, tuple(f"tokenize_{c}" for c in sources.values())))
+        needed = [s for c in sources.values() for s in plan.lineage[c]]
+        plan.lineage[variant] = list(dict.fromkeys(needed)) + [stage.name]

@@ -41,8 +41,18 @@ def paired_bootstrap(nats_v: np.ndarray, nats_b: np.ndarray, n_bytes: np.ndarray
     return [round(float(lo), 6), round(float(hi), 6)]
 
 
+def mixture_table(run: Path, variant: str) -> dict:
+    """GPT-3 Table 2.2 for a mixture variant, from its build_mixture manifest: per source the weight,
+    unique tokens, the rows build_mixture drew (its first seed's training rows) and the epochs."""
+    manifest = json.loads((run / "stages" / f"mixture_{variant}" / "manifest.json").read_text())
+    block = manifest["block_size"]
+    return {s["name"]: {"weight": round(s["weight"], 6), "unique_tokens": s["tokens_available"],
+                        "rows": s["rows"], "epochs": round(s["rows"] * block / max(s["tokens_available"], 1), 4)}
+            for s in manifest["sources"]}
+
+
 def build_results(cfg: AblationConfig, run: Path, tasks: dict[str, str], unique: dict[str, int],
-                  epochs: dict[str, float]) -> dict:
+                  epochs: dict[str, float], plan) -> dict:
     base = cfg.baseline_name
     nats = {}   # (variant, heldout) -> array (seeds, documents)
     n_bytes = {}
@@ -72,6 +82,8 @@ def build_results(cfg: AblationConfig, run: Path, tasks: dict[str, str], unique:
                                 "worse" if interval[0] > 0 and all(d > 0 for d in seed_delta) else "no difference")}
             heldout[name] = entry
         variants[v] = {"unique_train_tokens": unique[v], "epochs": round(epochs[v], 4), "heldout": heldout}
+        if v in plan.mixtures:
+            variants[v]["mixture"] = mixture_table(run, v)
     return {"train_tokens": cfg.train_tokens, "model": cfg.model, "seeds": cfg.seeds, "baseline": base,
             "interval": f"paired bootstrap over held-out documents, {cfg.bootstrap} draws, {LEVEL:.0%}",
             "heldout": list(tasks), "variants": variants,
@@ -125,6 +137,13 @@ def table(results: dict, timings: dict) -> str:
         cells += [f"{t['spark_seconds']:.0f}", f"{t['train_seconds']:.0f}",
                   "—" if t["tokens_per_s"] is None else f"{t['tokens_per_s']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    for v, r in results["variants"].items():
+        if "mixture" in r:
+            lines += ["", f"{v}, GPT-3 Table 2.2 form (the rows build_mixture drew: the first seed's training rows; "
+                      "its epochs column above is the most repeated source's):", "",
+                      "| source | weight | unique tokens | rows drawn | epochs |", "|---|---|---|---|---|"]
+            lines += [f"| {name} | {m['weight']:.1%} | {m['unique_tokens']:,} | {m['rows']:,} | {m['epochs']:.2f} |"
+                      for name, m in r["mixture"].items()]
     return "\n".join(lines)
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.ablation.config import REPO_ROOT, AblationConfig
-from pipeline.ablation.heldout_sets import write_heldout
-from pipeline.ablation.plan import Plan, build_plan, corpus_stages
+from pipeline.ablation.config import REPO_ROOT, AblationConfig, block_size, mixture_weights
+from pipeline.ablation.heldout_sets import write_heldout, write_if_changed, write_without_heldout
+from pipeline.ablation.plan import Plan, build_plan, corpus_stages, mixture_spec, mixture_stages
 from pipeline.core.config import ConfigError, InputError
 from pipeline.demo_stages import OneJvm, StageLogs, run_command
 from pipeline.tokens.shards import read_manifest
@@ -39,15 +39,23 @@ def unique_train_tokens(folder: str) -> int:
     return int(manifest["tokens"]["train"])
 
 
-def check_epochs(cfg: AblationConfig, unique: dict[str, int]) -> dict[str, float]:
-    """Epochs per variant at train_tokens; a run above max_epochs is refused before any training."""
-    epochs = {v: cfg.train_tokens / max(n, 1) for v, n in unique.items()}
-    worst = max(epochs, key=epochs.get)
-    if epochs[worst] > cfg.max_epochs:
-        raise ConfigError(f"ablation.train_tokens: {cfg.train_tokens} is {epochs[worst]:.1f} epochs of {worst} "
-                          f"({unique[worst]} unique tokens), above max_epochs={cfg.max_epochs:g}; at most "
-                          f"{int(cfg.max_epochs * min(unique.values()))}")
-    return epochs
+def source_epochs(cfg: AblationConfig, weights: dict[str, float], unique: dict[str, int]) -> dict[str, float]:
+    """Epochs of each source at train_tokens: its share of the tokens over its unique tokens."""
+    total = sum(weights.values())
+    return {s: cfg.train_tokens * w / total / max(unique[s], 1) for s, w in weights.items()}
+
+
+def check_epochs(cfg: AblationConfig, unique: dict[str, int], shares: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Epochs per variant at train_tokens (a mixture: of its most repeated source); a run above
+    max_epochs is refused before any training. `shares`: variant -> {corpus: weight}."""
+    epochs = {v: source_epochs(cfg, w, unique) for v, w in shares.items()}
+    worst_variant, worst = max(((v, c) for v in epochs for c in epochs[v]), key=lambda vc: epochs[vc[0]][vc[1]])
+    if epochs[worst_variant][worst] > cfg.max_epochs:
+        share = shares[worst_variant][worst] / sum(shares[worst_variant].values())
+        raise ConfigError(f"ablation.train_tokens: {cfg.train_tokens} is {epochs[worst_variant][worst]:.1f} epochs "
+                          f"of {worst} ({unique[worst]} unique tokens), above max_epochs={cfg.max_epochs:g}; at "
+                          f"most {int(cfg.max_epochs * unique[worst] / share)}")
+    return {v: max(e.values()) for v, e in epochs.items()}
 
 
 class Runner:
@@ -91,12 +99,10 @@ def _run(argv: list[str], env: dict) -> int:
     return subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
 
 
-def mixture_file(cfg: AblationConfig, run: Path, variant: str, seed: int) -> Path:
+def mixture_file(cfg: AblationConfig, plan: Plan, run: Path, variant: str, seed: int) -> Path:
     path = run / "train" / variant / f"seed{seed}" / "mixture.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({
-        "seed": seed, "token_budget": cfg.train_tokens, "root": str(run),
-        "sources": [{"name": variant, "path": f"tokens/{variant}", "weight": 1.0}]}, sort_keys=False))
+    path.write_text(yaml.safe_dump(mixture_spec(cfg, plan, str(run), variant, seed), sort_keys=False))
     return path
 
 
@@ -108,23 +114,39 @@ def prepare(cfg: AblationConfig, run: Path) -> tuple[dict[str, str], Plan]:
     run.mkdir(parents=True, exist_ok=True)
     tasks = write_heldout(cfg, run)
     plan = build_plan(cfg, str(run))
+    for path, (inputs, field) in plan.heldout_free.items():
+        write_without_heldout(inputs, field, Path(path))
     files = [f"{n}={run}/heldout/{n}.jsonl" for n, t in tasks.items() if t.endswith(".yaml")]
     conf_tasks = [str(REPO_ROOT / "conf" / "eval" / f"{t}.yaml") for t in tasks.values() if not t.endswith(".yaml")]
     corpus_stages(plan, str(run), files, conf_tasks, cfg.vocab_size)
+    mixture_stages(plan, str(run), block_size(cfg), cfg.train_tokens)
+    (run / "mixtures").mkdir(exist_ok=True)
+    for variant in plan.mixtures:   # build_mixture's rows: those the first seed trains on
+        write_if_changed(run / "mixtures" / f"{variant}.yaml",
+                         yaml.safe_dump(mixture_spec(cfg, plan, str(run), variant, cfg.seeds[0]), sort_keys=False))
     return tasks, plan
 
 
-def token_counts(cfg: AblationConfig, run: Path) -> tuple[dict[str, int], dict[str, float]]:
-    unique = {v: unique_train_tokens(f"{run}/tokens/{v}") for v in cfg.variants}
-    return unique, check_epochs(cfg, unique)
+def token_counts(cfg: AblationConfig, run: Path, plan: Plan) -> tuple[dict[str, int], dict[str, float]]:
+    """Unique training tokens per corpus and variant (a mixture: its sources together) and epochs per
+    variant; refuses a run above max_epochs."""
+    unique = {c: unique_train_tokens(f"{run}/tokens/{c}") for c in plan.corpus}
+    shares = {v: {v: 1.0} for v in cfg.variants if v not in plan.mixtures}
+    for v, sources in plan.mixtures.items():
+        shares[v] = {}
+        for source, weight in mixture_weights(cfg, v).items():   # two sources may read one corpus
+            shares[v][sources[source]] = shares[v].get(sources[source], 0.0) + weight
+    epochs = check_epochs(cfg, unique, shares)
+    return {v: sum(unique[c] for c in shares[v]) for v in cfg.variants}, epochs
 
 
-def train_and_eval(runner: Runner, cfg: AblationConfig, run: Path, tasks: dict[str, str], variant: str) -> None:
+def train_and_eval(runner: Runner, cfg: AblationConfig, plan: Plan, run: Path, tasks: dict[str, str],
+                   variant: str) -> None:
     overrides = [f"{k}={v}" for k, v in cfg.train.items()]
     for seed in cfg.seeds:
         out = run / "train" / variant / f"seed{seed}"
         runner.command(f"train_{variant}_seed{seed}", [
-            str(BIN / "train"), "--mixture", str(mixture_file(cfg, run, variant, seed)),
+            str(BIN / "train"), "--mixture", str(mixture_file(cfg, plan, run, variant, seed)),
             "--model", cfg.model, "--out", str(out), "--resume", "auto", f"train.seed={seed}",
             "progress=log", *overrides])
         runner.command(f"eval_{variant}_seed{seed}", [
@@ -145,11 +167,11 @@ def run_ablation(cfg: AblationConfig, run: Path, master: str = "local[2]", phase
                        f"seeds; logs in {runner.logs.folder}")
             runner.spark(plan)
         if "train" in phases:
-            unique, epochs = token_counts(cfg, run)
+            unique, epochs = token_counts(cfg, run, plan)
             for v in cfg.variants:
                 runner.say(f"{v}: {unique[v]} unique tokens, {epochs[v]:.2f} epochs at {cfg.train_tokens} tokens")
             for variant in variants or cfg.variants:
-                train_and_eval(runner, cfg, run, tasks, variant)
+                train_and_eval(runner, cfg, plan, run, tasks, variant)
     finally:
         runner.close()
         folder = run / SECONDS_DIR
