@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from pipeline.core.config import load_config  # noqa: E402
 from pipeline.readers.warc import ReadSettings, WarcFile  # noqa: E402
 from pipeline.readers.warc_write import Page, write_warc  # noqa: E402
+from pipeline.report import scale  # noqa: E402
 
 REALDATA = REPO.parent / "shared" / "realdata"
 PAGES_PER_FILE = 1000
@@ -159,10 +160,12 @@ def main() -> int:
     parser.add_argument("--work", default=str(REPO / "runs" / "bench" / "quality_filter"))
     parser.add_argument("--realdata", default=str(REALDATA))
     parser.add_argument("--skip-loop", action="store_true", help="leave out (a), the one-process loop")
+    parser.add_argument("--record", metavar="RUN", help=scale.RECORD_HELP)
     parser.add_argument("--datatrove", action="store_true",
                         help="also run datatrove's WARC pipeline on the same crawl, 2 workers "
                              "(bench/quality_filter_datatrove.py; builds its venv on first use)")
     args = parser.parse_args()
+    cores = local_cores(args.master) if args.record else 0   # checked before the minutes of work
 
     work = Path(args.work)
     realdata = Path(args.realdata)
@@ -195,9 +198,22 @@ def main() -> int:
     if small is not None:
         print(f"    vs {small['worker_peak_rss_mb']:.0f} MB for {small['pages']} pages: the {args.scale}x larger set "
               f"needs {spark['worker_peak_rss_mb'] / small['worker_peak_rss_mb']:.2f}x the memory")
+    if args.record:
+        scale.record(args.record, "quality_filter", items=spark["pages"], seconds=spark["seconds"],
+                     cores=cores, bench=scale.command_line(),
+                     peak_memory=f"{spark['worker_peak_rss_mb']:.0f} MB a Python worker",
+                     notes=[f"worker seconds by step: {spark['worker_seconds']}"])
     if args.datatrove:
         compare_datatrove(work, spark)
     return 0
+
+
+def local_cores(master: str) -> int:
+    """The cores of a local[N] master (the per-core figure divides by them)."""
+    inside = master[len("local["):-1] if master.startswith("local[") else ""
+    if not inside.isdigit():
+        raise SystemExit(f"--record needs a local[N] master to know the cores, got {master}")
+    return int(inside)
 
 
 def compare_datatrove(work: Path, spark: dict) -> None:

@@ -26,6 +26,7 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")   # tokenizers' batch encoder: o
 
 import pyarrow as pa  # noqa: E402
 
+from pipeline.report import scale  # noqa: E402
 from pipeline.tokens import bpe  # noqa: E402
 from pipeline.tokens.tokenize_job import tokenize_local  # noqa: E402
 
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--vocab", type=int, default=50257)
     parser.add_argument("--realdata", default=str(REALDATA))
+    parser.add_argument("--record", metavar="RUN", help=scale.RECORD_HELP)
     args = parser.parse_args()
     texts = gold_texts(Path(args.realdata))
     if not texts:
@@ -63,6 +65,9 @@ def main() -> int:
     print(f"(a) encode_batch   : {len(docs) / base:8.0f} docs/s  {tokens / base / 1e6:6.2f} M tokens/s  ({base:.1f}s)")
     print(f"(b) tokenize_local : {len(docs) / job:8.0f} docs/s  {sum(result['tokens'].values()) / job / 1e6:6.2f} M tokens/s  "
           f"({job:.1f}s)  ratio (b)/(a) = {base / job:.2f}")
+    if args.record:
+        scale.record(args.record, "tokenize_corpus", items=sum(result["tokens"].values()), seconds=job, cores=1,
+                     bench=scale.command_line())
     return 0
 
 
