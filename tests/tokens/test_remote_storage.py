@@ -1,7 +1,7 @@
 """Off the local disk: build_mixture, the llm.c / Megatron exports and the report writer write into an
 S3 bucket (a moto server on 127.0.0.1, through s3fs) byte for byte what they write locally, and a
-mixture whose file, tokenizer and token folders all lie in the bucket builds the rows the same folders
-give on the local disk. A single host hides a read or write through `os.path`: the bucket does not."""
+mixture whose file, tokenizer and token folders all lie in the bucket builds (and exports) the rows the
+same folders give on the local disk. A single host hides a read or write through `os.path`: the bucket does not."""
 from __future__ import annotations
 
 import json
@@ -132,3 +132,8 @@ def test_mixture_of_tokens_in_a_bucket_equals_the_local_one(bucket, tiny_mixture
     assert manifest["mixture"] == f"{remote}/mix.yaml"
     assert [s["rows"] for s in manifest["sources"]] == \
         [s["rows"] for s in json.loads(from_local["manifest.json"])["sources"]]
+
+    # the exports read a token folder in the bucket the same way
+    assert export_token_folder(f"{remote}/tokens/webtext", str(tmp_path / "exp_bucket")) == \
+        export_token_folder(str(inputs / "tokens" / "webtext"), str(tmp_path / "exp_local")) > 0
+    assert (tmp_path / "exp_bucket.bin").read_bytes() == (tmp_path / "exp_local.bin").read_bytes()
