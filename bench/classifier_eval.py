@@ -42,7 +42,8 @@ def fmt(ci: dict | None, key: str = "auc") -> str:
 
 
 def rows_of(label: str, report: dict) -> list[list[str]]:
-    """Table rows of one run: the chosen model, then each compared feature form."""
+    """Table rows of one run: the chosen model, then each compared feature form (same split, same
+    human texts, same bootstrap seed)."""
     kind, balance, clean = report["kind"], report["balance"], report["clean"]
     solver = report["settings"]["solver"] if kind == "logreg" else "driver"
     out = []
@@ -51,8 +52,10 @@ def rows_of(label: str, report: dict) -> list[list[str]]:
                     Path(path).name, fmt(h["model"]), fmt(h["gap_to_word_count"], "gap"),
                     fmt(h["selection_half"]), f"{report['train_seconds']:.1f}"])
         for form, other in report["compare_features"].items():
+            o = other["human"][path]
             out.append([kind, form, balance, clean, solver, fmt(other["held_out"]), Path(path).name,
-                        fmt(other["human"].get(path)), "", "", f"{other['train_seconds']:.1f}"])
+                        fmt(o["model"]), fmt(o["gap_to_word_count"], "gap"), fmt(o["selection_half"]),
+                        f"{other['train_seconds']:.1f}"])
     return out
 
 
@@ -81,7 +84,7 @@ def main() -> int:
         if not (args.reuse and (out / "report.json").is_file()):
             try:
                 failed = TrainClassifierJob().main([*recipe_args(realdata, out), *overrides])
-            except RuntimeError as exc:     # fastText's "Encountered NaN" on some samples
+            except RuntimeError as exc:     # a configuration that fails is reported; the others still run
                 failed = str(exc)
             if failed:
                 print(f"{label}: failed ({failed})", flush=True)

@@ -5,10 +5,21 @@ Reproducibility: fastText's Hogwild SGD is only deterministic with one thread, s
 a fixed seed; the training file is written in a deterministic order (a draw from (seed, id)), one
 document a line with newlines folded. `quantize(qnorm=True, cutoff=..., retrain=True)` keeps the
 shipped file small (well under 10 MB).
+
+Why training runs in a child process: fastText 0.9.3 initialises the input matrix in ten blocks,
+one per thread (`DenseMatrix::uniform`), so with `thread=1` only the first tenth is drawn and the
+rest is whatever `posix_memalign` returned (0.9.2's std::vector zeroed it). In a process whose heap
+has been used (a Spark driver) that memory holds old bytes: training then differs from run to run
+and often stops with "Encountered NaN." A fresh interpreter with glibc's mmap threshold pinned
+(`MALLOC_MMAP_THRESHOLD_`, no dynamic raise) gets that matrix from mmap, i.e. zeroed, which is
+0.9.2's behaviour: deterministic and finite.
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -37,25 +48,38 @@ def training_lines(rows: list[tuple[str, str, int, int]], seed: int, text_chars:
     return [line for *_, line in keyed]
 
 
+# Run by a fresh interpreter (see the module docstring): train, quantize, save.
+_TRAIN_SCRIPT = """
+import json, sys
+import fasttext
+job = json.loads(sys.argv[1])
+model = fasttext.train_supervised(input=job["input"], **job["train"])
+model.quantize(input=job["input"], **job["quantize"])
+model.save_model(job["output"])
+"""
+_MMAP_THRESHOLD_BYTES = "131072"     # glibc's initial value, pinned so large blocks always come from mmap
+
+
 def train(rows: list[tuple[str, str, int, int]], settings: dict, path: str) -> dict:
     """Train, quantize and save to `path`; returns what model.json records about it."""
-    import fasttext
-
     ft = settings["fasttext"]
     lines = training_lines(rows, settings["seed"], settings["text_chars"])
+    params = dict(lr=float(ft["lr"]), dim=int(ft["dim"]), epoch=int(ft["epoch"]),
+                  wordNgrams=int(ft["word_ngrams"]), minCount=int(ft["min_count"]),
+                  bucket=int(ft["bucket"]), loss="softmax", thread=1, seed=int(settings["seed"]),
+                  verbose=0)
+    quantize = dict(qnorm=True, cutoff=int(ft["cutoff"]), retrain=True, thread=1, epoch=int(ft["epoch"]),
+                    lr=float(ft["lr"]), verbose=0)
     with tempfile.TemporaryDirectory() as tmp:
         train_file = os.path.join(tmp, "train.txt")
         with open(train_file, "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
-        params = dict(lr=float(ft["lr"]), dim=int(ft["dim"]), epoch=int(ft["epoch"]),
-                      wordNgrams=int(ft["word_ngrams"]), minCount=int(ft["min_count"]),
-                      bucket=int(ft["bucket"]), loss="softmax", thread=1, seed=int(settings["seed"]),
-                      verbose=0)
-        model = fasttext.train_supervised(input=train_file, **params)
-        model.quantize(input=train_file, qnorm=True, cutoff=int(ft["cutoff"]), retrain=True, thread=1,
-                       epoch=int(ft["epoch"]), lr=float(ft["lr"]),
-                       verbose=0)
-    model.save_model(path)
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_PERTURB_"}
+        env["MALLOC_MMAP_THRESHOLD_"] = _MMAP_THRESHOLD_BYTES
+        job = json.dumps({"input": train_file, "output": path, "train": params, "quantize": quantize})
+        done = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, job], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"fastText training failed: {done.stderr.strip().splitlines()[-1:]}")
     return {"fasttext": {**params, "cutoff": int(ft["cutoff"]), "quantized": True,
                          "training_lines": len(lines)}}
 

@@ -229,7 +229,7 @@ class TrainClassifierJob(Job):
         for form, entry in comparison.items():
             other = entry.pop("model")
             entry["held_out"] = evaluation.auc_interval(labels, other.score_texts(held_texts), seed=settings["seed"])
-            entry["human"] = {path: evaluation.auc_interval(y, other.score_texts(texts), seed=settings["seed"])
+            entry["human"] = {path: evaluation.human_report(texts, y, other.score_texts(texts), seed=settings["seed"])
                               for path, (texts, y) in self.human.items()}
         rows.unpersist()
         human = {path: evaluation.human_report(texts, y, scorer.score_texts(texts), seed=settings["seed"])
