@@ -196,7 +196,9 @@ class ExportedModel:
 
     def score_texts(self, texts) -> np.ndarray:
         """P(high quality) of each text, as Spark's model gives it."""
-        return 1.0 / (1.0 + np.exp(-self.margins(texts)))
+        from scipy.special import expit     # 1 / (1 + exp(-m)) without overflow warnings
+
+        return expit(self.margins(texts))
 
 
 def _load_fasttext(model_dir: str, info: dict):
