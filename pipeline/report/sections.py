@@ -163,7 +163,8 @@ def classifier(data: RunData) -> Section | None:
                                     (held.get("negatives") or {}).get("histogram"), deciles, alpha)
     metrics = [[k, held.get(k)] for k in ("precision", "recall", "accuracy", "threshold") if k in held]
     metrics += [[k.replace("_", " "), v] for k, v in (report.get("counts") or {}).items()]
-    metrics += [[f"ROC AUC with {form} features", v.get("auc")] for form, v in (report.get("compare_features") or {}).items()]
+    metrics += [[f"held-out ROC AUC with {form} features", (v.get("held_out") or {}).get("auc")]
+                for form, v in (report.get("compare_features") or {}).items()]
     alphas = sorted(((held.get("positives") or {}).get("keep_rate") or {}), key=float)
     keep_rates = [[f"α = {a}", *[((held.get(g) or {}).get("keep_rate") or {}).get(a) for g in ("positives", "negatives")]]
                   for a in alphas]

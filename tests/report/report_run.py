@@ -82,7 +82,8 @@ def write_run(run: Path, *, train: bool = True) -> Path:
                                    "keep_rate": {"1": 0.8, "9": 0.2}},
                      "negatives": {"n": 10, "mean_score": 0.2, "histogram": histogram([3, 3, 2, 1, 1] + [0] * 15),
                                    "keep_rate": {"1": 0.55, "9": 0.01}}},
-        "compare_features": {"raw": {"auc": 0.95, "low": 0.88, "high": 1.0, "n": 20}}, "alphas": [1.0, 9.0]}))
+        "compare_features": {"idf": {"held_out": {"auc": 0.875, "low": 0.8, "high": 0.95, "n": 20}, "human": {},
+                                     "train_seconds": 1.0}}, "alphas": [1.0, 9.0]}))
     _stage(run, "docs/commoncrawl", {"job": "quality_filter", "documents_in": 80, "documents_out": 30,
                                      "drop_reasons": {"sample:pareto": 50, "kept": 30},
                                      "funnel": _funnel(80, [("read", {}), ("extract", {}), ("langid", {}),

@@ -119,6 +119,8 @@ def test_render_has_every_section_and_figure(data):
         for reason, n in flow(stage.stats).reasons.items():
             if n:
                 assert f"{reason} <b>{n:,}</b>" in page, reason
+    # a compared feature form shows its held-out AUC
+    assert re.search(r"held-out ROC AUC with idf features</t[dh]>\s*<td[^>]*>0\.875", page)
     # GPT-3 Table 2.2 beside this run's: commoncrawl 410B tokens, 60%, 0.44 epochs
     assert "410B" in page and "0.44" in page
 
