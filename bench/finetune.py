@@ -163,7 +163,7 @@ def finetune(checkpoint: Path, task_file: Path, out: Path, from_scratch: bool, l
     task, settings = load_finetune_config(str(task_file), [
         f"lm_coef={lm_coef}", f"max_steps={steps}", f"max_train={args.max_train}",
         f"max_select={args.max_select}", f"eval_every={args.eval_every}", "progress=log", "log_every=10",
-        f"lr={args.lr}"])
+        f"lr={args.lr}", f"seed={args.seed}"])
     return run_finetune(checkpoint, task, settings, out, from_scratch=from_scratch)
 
 
@@ -220,6 +220,9 @@ def main(argv=None) -> int:
     p.add_argument("--tasks", default=",".join(TASK_STEPS),
                    help="the other tasks fine-tuned from the pre-trained checkpoint (empty: none)")
     p.add_argument("--task-steps", type=int, default=0, help="steps of each other task (0: TASK_STEPS)")
+    p.add_argument("--seed", type=int, default=1337,
+                   help="fine-tuning seed (training subset, head, batch order, a from-scratch model's weights)")
+    p.add_argument("--no-throughput", action="store_true", help="skip the throughput comparison")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     work = Path(args.work).resolve()
@@ -228,6 +231,7 @@ def main(argv=None) -> int:
     if args.only == "pretrain":
         return 0
     summary: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "threads": args.threads,
+                     "seed": args.seed,
                      "pretrained": str(pre)}
     if (work / "pretrain.json").exists():
         summary["pretraining"] = json.loads((work / "pretrain.json").read_text())
@@ -236,7 +240,8 @@ def main(argv=None) -> int:
     for name, (init, scratch, lam) in RUNS.items():
         if args.only in ("all", name):
             results[(init, lam)] = finetune(pre, sst2, work / f"sst2-{name}", scratch, lam, args.steps, args)
-    speeds = {lam: throughput(pre, lam) for lam in (0.5, 0.0)} if args.only in ("all", "throughput") else {}
+    measure = args.only in ("all", "throughput") and not args.no_throughput
+    speeds = {lam: throughput(pre, lam) for lam in (0.5, 0.0)} if measure else {}
     for lam, (ft, pt) in speeds.items():
         print(f"throughput λ={lam}: fine-tuning {ft:.0f} real tokens/s, pre-training {pt:.0f} tokens/s, "
               f"ratio {ft / pt:.2f}x ({args.threads} thread(s), interleaved in one process, medians)")

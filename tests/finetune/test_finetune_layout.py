@@ -151,3 +151,6 @@ def test_glue_metrics():
     corr = compute(["pearson", "spearman"], [1.0, 2.0, 3.0, 5.0], [2.0, 4.0, 6.0, 7.0])
     assert corr["spearman"] == pytest.approx(1.0) and 0.9 < corr["pearson"] < 1.0
     assert compute(["pearson"], [1.0, 1.0], [0.0, 2.0]) == {"pearson": 0.0}
+    # a constant float guess whose std rounds to 1e-16 (STS-B's train mean over its 1,500 dev rows)
+    constant = compute(["pearson", "spearman"], [2.7012345678] * 1500, [0.0, 5.0] * 750)
+    assert constant == {"pearson": 0.0, "spearman": 0.0}

@@ -20,7 +20,8 @@ def compute(names: list[str], predictions, labels) -> dict[str, float]:
             out[name] = float(matthews_corrcoef(gold, pred))
         else:
             # A constant prediction has no correlation: report 0 rather than SciPy's NaN warning.
-            if np.std(pred) == 0 or np.std(gold) == 0:
+            # (np.ptp, not np.std: the std of a constant float column can round to 1e-16.)
+            if np.ptp(pred) == 0 or np.ptp(gold) == 0:
                 out[name] = 0.0
             else:
                 out[name] = float((pearsonr if name == "pearson" else spearmanr)(pred, gold)[0])
