@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.ablation.config import load_config
+    from pipeline.ablation.config import check_raw_pages, load_config
 
     args = parse_args(argv)
     run = Path(args.out).resolve()
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_variants:
             print(json.dumps(list(cfg.variants)))
             return 0
+        check_raw_pages(cfg)
         if args.check:
             from pipeline.ablation.plan import build_plan
 

@@ -10,6 +10,7 @@
     commoncrawl:                # the CommonCrawl source: text files ingested, WARC files extracted
       - {kind: jsonl, input: [text/cc_raw/dolma*.jsonl.gz], text_field: text}
       - {kind: warc, input: ['warc/commoncrawl/*.warc.gz']}
+      - {kind: raw_pages, input: [text/cc_raw/*.jsonl.zst, text/cc_raw/cs336_*/*.txt]}   # raw HTML, CS336
     heldout:                    # evaluation-only text; every variant is decontaminated against it
       - {name: webtext_heldout, webtext: [text/webtext/*.jsonl]}   # the WebText hold-out slice
       - {name: wikitext_valid, task: wikitext2}                    # a task under conf/eval/
@@ -32,6 +33,8 @@ an error), and the build_mixture stage materialises the rows training streams.
 Steps: extract is always first; langid and heuristics are quality_filter's steps (switched off with
 `langid.languages=[]` / `heuristics.enabled=false` when absent); quality scores with `model`
 (default: the shipped classifier) and keeps by GPT-3's Pareto rule. `dedup: true` adds the dedup stage.
+Kind raw_pages reads HPLT raw-HTML records (`.jsonl.zst`, through the project's extractor) and CS336
+dumps (pipeline/quality/raw_pages.py, the classifier's reader); its files are checked before any stage (not for `--list-variants`, which needs no data).
 Relative inputs are under `data_root` (default ../shared/realdata next to the repository).
 """
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Strict(BaseModel):
 
 
 class TextInput(Strict):
-    kind: Literal["jsonl", "text", "books", "wikipedia", "warc"]
+    kind: Literal["jsonl", "text", "books", "wikipedia", "warc", "raw_pages"]
     input: list[str] = Field(min_length=1)
     text_field: str = "text"
     name: Optional[str] = None          # the extracted folder's name (default: kind + position)
@@ -224,6 +227,23 @@ def check_mixtures(cfg: AblationConfig) -> None:
             raise ConfigError(f"{key}.sources: no corpus for {missing[0]!r} (not optional in {variant.mixture})")
         if not mixture_weights(cfg, name):
             raise ConfigError(f"{key}.sources: every source given has weight 0 in {variant.mixture}")
+
+
+def check_raw_pages(cfg: AblationConfig) -> None:
+    """Every `kind: raw_pages` input names local files in one of raw_pages.py's formats."""
+    from pipeline.quality.raw_pages import raw_page_files
+
+    given = [(f"ablation.commoncrawl.{i}", t) for i, t in enumerate(cfg.commoncrawl)]
+    given += [(f"ablation.variants.{n}.documents.input.{i}", t) for n, v in cfg.variants.items()
+              if v.documents for i, t in enumerate(v.documents.input)]
+    given += [(f"ablation.variants.{n}.sources.{s}.text", m.text) for n, v in cfg.mixtures.items()
+              for s, m in v.sources.items() if m.text]
+    for key, spec in given:
+        if spec.kind == "raw_pages":
+            try:
+                raw_page_files([cfg.resolve(p) for p in spec.input])
+            except ValueError as exc:
+                raise ConfigError(f"{key}.input: {exc}") from None
 
 
 def block_size(cfg: AblationConfig) -> int:

@@ -9,9 +9,9 @@ from pipeline.core.config import ConfigError, InputError
 from pipeline.core.job import Job
 from pipeline.core.schema import KEPT
 from pipeline.readers import corpus
-from pipeline.readers.read_plan import ReadPlan
+from pipeline.readers.read_plan import ReadPlan, row_plan
 
-KINDS = ("wikipedia", "books", "wikitext2", "jsonl", "parquet", "text")
+KINDS = ("wikipedia", "books", "wikitext2", "jsonl", "parquet", "text", "raw_pages")
 DEFAULT_SOURCE = {"wikipedia": "wikipedia", "books": "books", "wikitext2": "wikitext2"}
 GENERIC_FORMATS = {"jsonl": ("jsonl",), "parquet": ("parquet", "docs"), "text": ("txt",)}
 OVERRIDE = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)+=")
@@ -27,6 +27,8 @@ examples:
       --output curated/webtext --text-field text --id-field id --url-field url
   spark-submit pipeline/ingest.py --kind text --input notes/ --source notes --txt-mode blocks \\
       --output curated/notes
+  spark-submit pipeline/ingest.py --kind raw_pages --input 'cc_raw/*.jsonl.zst' 'cs336/*.txt' \\
+      --source commoncrawl --output curated/cc_raw
 """
 
 
@@ -35,7 +37,9 @@ class IngestJob(Job):
     description = (
         "Turn a curated source into Parquet in the document schema, with _stats.json beside it: "
         "MediaWiki XML dumps (wikipedia), plain-text books with Project Gutenberg boilerplate removed "
-        "(books), WikiText-2/-103 token files (wikitext2), or generic JSONL / Parquet / .txt corpora. "
+        "(books), WikiText-2/-103 token files (wikitext2), generic JSONL / Parquet / .txt corpora, or "
+        "raw CommonCrawl pages (raw_pages: local HPLT .jsonl.zst records, HTML through the extractor, "
+        "and CS336 dumps, pipeline/quality/raw_pages.py). "
         "Bad input (truncated bz2, unparsable page, non-UTF-8 file, empty file, bad JSON line) is "
         "counted under a named reason and skipped.\n" + EXAMPLES)
 
@@ -84,6 +88,12 @@ class IngestJob(Job):
         if args.kind == "wikipedia":
             from pipeline.curated.wikipedia import list_dumps
             return [path for path, _, _ in list_dumps(args.input)]
+        if args.kind == "raw_pages":
+            from pipeline.quality.raw_pages import raw_page_files
+            try:
+                return raw_page_files(args.input)
+            except ValueError as exc:
+                raise InputError(f"--input {exc}") from None
         formats = GENERIC_FORMATS.get(args.kind, ("txt",))
         tasks = corpus.list_tasks(args.input, section["split_bytes"], kinds=formats)
         if args.kind in GENERIC_FORMATS:
@@ -106,6 +116,9 @@ class IngestJob(Job):
             from pipeline.curated.wikitext2 import plan_wikitext2
             return plan_wikitext2(args.input, source, config)
         section = config["ingest"]
+        if args.kind == "raw_pages":   # one task per file: the files are small local samples
+            from pipeline.quality.raw_pages import page_rows
+            return row_plan(self.inputs, lambda path: page_rows(path, source), section["batch_rows"])
         return corpus.plan_corpus(
             args.input, source, config, text_field=section["text_field"],
             id_field=section["id_field"], url_field=section["url_field"],
@@ -119,7 +132,8 @@ class IngestJob(Job):
         # go: no row crosses into the JVM (measured in bench/ingest.py).
         written = self.plan(args, config).write(spark, args.output)
         counts = written["reasons"]
-        steps = ["read", args.kind] if args.kind in DEFAULT_SOURCE else ["read"]
+        steps = (["read", args.kind] if args.kind in DEFAULT_SOURCE
+                 else ["read", "extract"] if args.kind == "raw_pages" else ["read"])
         return {
             "kind": args.kind, "source": args.source or DEFAULT_SOURCE[args.kind],
             "inputs": args.input, "documents_in": sum(counts.values()),

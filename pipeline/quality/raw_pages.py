@@ -9,9 +9,13 @@ driver (they are small samples) and returned as (id, text) rows plus counts of w
 - CS336 CC-MAIN-2025-18 dumps (`*.txt` whose first line is exactly 32 dashes): a record is the
   text after the line `text: ` that follows a dash line; the `LABEL:`/`LANGUAGE:` header lines are
   a student's filter output and are ignored, never used as labels.
+
+The classifier reads them on the driver (read_raw_pages); `ingest --kind raw_pages` (the ablation's
+CommonCrawl source) reads one file per Spark task through the same readers (page_rows).
 """
 from __future__ import annotations
 
+import glob
 import io
 import json
 import logging
@@ -95,6 +99,33 @@ def read_cs336_dump(path: str, counts: Counter) -> list[dict]:
         else:
             counts["read:missing_text"] += 1
     return rows
+
+
+def raw_page_files(specs: list[str]) -> list[str]:
+    """The local files of these paths or globs, sorted; ValueError names a spec that matches nothing
+    or a file in neither format (a config mistake, not bad input)."""
+    files = []
+    for spec in specs:
+        matched = sorted(glob.glob(spec))
+        if not matched:
+            raise ValueError(f"{spec}: no such file")
+        odd = next((f for f in matched if not is_raw_page_file(f)), None)
+        if odd is not None:
+            raise ValueError(f"{odd}: neither an HPLT .jsonl.zst with raw HTML nor a CS336 dump")
+        files += matched
+    return sorted(set(files))
+
+
+def page_rows(path: str, source: str) -> list[dict]:
+    """One file's pages as documents, and one dropped row per skipped record under its reason."""
+    from pipeline.readers.corpus import document, dropped
+
+    counts: Counter = Counter()
+    rows = read_hplt_html(path, counts) if is_hplt_html(path) else read_cs336_dump(path, counts)
+    name = Path(path).name
+    skipped = [dropped(f"{name}!{reason}#{i}", reason, source)
+               for reason, n in sorted(counts.items()) for i in range(n)]
+    return [document(r["id"], r["text"], source) for r in rows] + skipped
 
 
 def read_raw_pages(paths: list[str]) -> tuple[list[dict], dict]:
