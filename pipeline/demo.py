@@ -44,7 +44,8 @@ def sample_inputs(run: Path, sample: Path, max_steps: int, crawl_shards: int) ->
         run=str(run), crawl=str(sample / "crawl" / "*.warc.gz"), reddit=str(sample / "reddit" / "*.zst"),
         wikipedia=str(sample / "curated" / "wikipedia" / "dump"), books=str(sample / "curated" / "books"),
         evals=str(sample / "eval" / "sample_eval.jsonl"), export_tokens="1000000",
-        train_overrides=(f"max_steps={max_steps}",), crawl_shards=str(crawl_shards),
+        # one torch thread: the tiny model's ops are too short to share between two cores
+        train_overrides=(f"max_steps={max_steps}", "threads=1"), crawl_shards=str(crawl_shards),
         # the feature-form comparison trains two more models: a third of the demo's classifier time
         classifier_overrides=("classifier.compare_features=false",))
 

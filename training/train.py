@@ -204,6 +204,8 @@ def train(cfg: RunConfig, mixture, out_dir: str | Path, resume: str | None = Non
     dtype = tc.dtype if tc.dtype != "auto" else ("bfloat16" if device.type == "cuda" else "float32")
     amp = (torch.autocast(device.type, dtype=torch.bfloat16) if dtype == "bfloat16"
            else contextlib.nullcontext())
+    if device.type == "cpu" and tc.threads:
+        torch.set_num_threads(tc.threads)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

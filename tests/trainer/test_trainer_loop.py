@@ -121,3 +121,13 @@ def test_a_run_folder_with_checkpoints_needs_resume(tmp_path):
     run_fake(tmp_path, FAST + ["max_steps=1"])
     with pytest.raises(ckpt.CheckpointError, match="already holds checkpoints: continue with --resume auto"):
         run_fake(tmp_path, FAST + ["max_steps=2"])
+
+
+def test_threads_setting_sets_torch_intra_op_threads(tmp_path):
+    """train.threads reaches torch (the suite's fixture runs these tests on one thread and restores
+    the count afterwards); 0 leaves torch's count alone."""
+    run_fake(tmp_path / "two", FAST + ["max_steps=1", "threads=2"])
+    assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)
+    run_fake(tmp_path / "default", FAST + ["max_steps=1"])
+    assert torch.get_num_threads() == 1
