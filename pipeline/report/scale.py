@@ -1,26 +1,22 @@
-"""The road to a CommonCrawl snapshot, as a run-report section fed by the benches.
+"""The road to a CommonCrawl snapshot: the per-core figures benches record, multiplied out.
 
-A bench run with `--record RUN` leaves its per-core figure in RUN/scale/<stage>.json (the bench
-command, when, the load average, the seconds, the peak memory, notes) and rewrites
-RUN/scale/report/section.html from every figure recorded there, which the run report attaches as it
-attaches eval's and ablate's (pipeline/report/attached.py). The section multiplies each stage's
-per-core speed by what one snapshot gives that stage to do: core-hours, each stage's share and the
-bottleneck, each figure beside the bench run that produced it. docs/scale.md holds the reasoning
-around them (partitions, shuffle sizes, Spark settings).
+A bench run with `--record RUN` keeps its per-core figure in RUN/scale/<stage>.json (the bench
+command, when, the load average, the seconds, the peak memory, notes); the run report's section
+"The road to a snapshot" (pipeline/report/sections.py) multiplies each stage's latest figure by what
+one snapshot gives that stage to do: core-hours, each stage's share and the bottleneck, each figure
+beside the bench run that produced it. docs/scale.md holds the reasoning around them (partitions,
+shuffle sizes, Spark settings).
 
-    python -m pipeline.report.scale RUN/scale     # rewrite the section from the recorded figures
+    python -m pipeline.report.scale RUN/scale     # print the projection from the recorded figures
 """
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import sys
 import time
 from pathlib import Path
-
-from pipeline.report.attached import SECTION_FILE
 
 SCALE_DIR = "scale"
 # What one snapshot (2.5-3.0 B pages in ~90,000 WARC files) gives each stage to do: unit, (low,
@@ -53,7 +49,7 @@ def command_line(argv: list[str] | None = None) -> str:
 def record(run_dir: str | Path, stage: str, *, items: float, seconds: float, cores: int, bench: str,
            peak_memory: str = "", notes: list[str] | tuple = ()) -> Path:
     """Keep one bench figure (`items` of the stage's unit in `seconds` on `cores` cores) as the
-    stage's latest in RUN/scale and rewrite the section; returns the section file."""
+    stage's latest in RUN/scale; returns its file."""
     if stage not in SNAPSHOT:
         raise ValueError(f"unknown stage {stage!r} (known: {', '.join(SNAPSHOT)})")
     folder = Path(run_dir) / SCALE_DIR
@@ -62,8 +58,9 @@ def record(run_dir: str | Path, stage: str, *, items: float, seconds: float, cor
               "per_core": items / seconds / cores, "bench": bench, "peak_memory": peak_memory,
               "notes": list(notes), "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "load_average": round(os.getloadavg()[0], 1), "machine_cores": os.cpu_count()}
-    (folder / f"{stage}.json").write_text(json.dumps(figure, indent=2) + "\n", encoding="utf-8")
-    return write_section(folder)
+    path = folder / f"{stage}.json"
+    path.write_text(json.dumps(figure, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def read_figures(folder: Path) -> list[dict]:
@@ -88,45 +85,6 @@ def projection(figures: list[dict]) -> list[dict]:
     return rows
 
 
-def _count(n: float) -> str:
-    for scale, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " K")):
-        if n >= scale:
-            return f"{n / scale:.3g}{suffix}"
-    return f"{n:.3g}"
-
-
-def section_html(rows: list[dict]) -> str:
-    e = html.escape
-    head = "".join(f"<th>{h}</th>" for h in ("stage", "per core", "snapshot input", "core-hours (range)",
-                                               "share", "peak memory", "source"))
-    body = ""
-    for r in rows:
-        low, mid, high = r["core_hours"]
-        hours = f"<b>{mid:,.0f}</b>" + (f" ({low:,.0f}–{high:,.0f})" if low != high else "")
-        body += (f"<tr><td>{e(r['stage'])}</td><td>{r['per_core']:,.1f} {e(r['unit'])}/s</td>"
-                 f"<td>{_count(r['input'][1])} {e(r['unit'])}</td><td>{hours}</td><td>{100 * r['share']:.0f}%</td>"
-                 f"<td>{e(r['peak_memory'])}</td><td><code>{e(r['bench'])}</code>, {e(r['at'])}, "
-                 f"{_count(r['items'])} {e(r['unit'])} in {r['seconds']:.1f} s on {r['cores']} cores, "
-                 f"load average {r['load_average']} on {r['machine_cores']}</td></tr>")
-    total = sum(r["core_hours"][1] for r in rows)
-    bottleneck = max(rows, key=lambda r: r["share"]) if rows else None
-    lead = (f"<p class=\"lead\">Each stage's per-core speed in its latest recorded bench × one CommonCrawl "
-            f"snapshot (2.5–3.0 B pages): <b>{total:,.0f} core-hours</b> for the stages measured; the "
-            f"bottleneck is <b>{e(bottleneck['stage'])}</b> ({100 * bottleneck['share']:.0f}%). Partitions, "
-            f"shuffle sizes and Spark settings: docs/scale.md.</p>") if bottleneck else ""
-    notes = "".join(f"<li><b>{e(r['stage'])}</b>: {e(n)}</li>" for r in rows for n in r["notes"])
-    return (f"<section><h2>The road to a snapshot</h2>{lead}<table><tr>{head}</tr>{body}</table>"
-            + (f"<ul>{notes}</ul>" if notes else "") + "</section>\n")
-
-
-def write_section(folder: Path) -> Path:
-    report = Path(folder) / "report"
-    report.mkdir(parents=True, exist_ok=True)
-    path = report / SECTION_FILE
-    path.write_text(section_html(projection(read_figures(folder))), encoding="utf-8")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.report.scale", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['stage']:<16} {r['per_core']:>10,.1f} {r['unit']}/s/core  {r['core_hours'][1]:>10,.0f} core-hours"
               f"  {100 * r['share']:3.0f}%  ({r['bench']}, {r['at']})")
-    print(f"section: {write_section(Path(args.folder))}")
     return 0
 
 

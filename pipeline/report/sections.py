@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.chain import SOURCES
-from pipeline.report import plots
+from pipeline.report import plots, scale
 from pipeline.report.collect import KEPT, RunData
 from pipeline.report.formats import human, num
 from pipeline.report.summaries import summarize
@@ -258,4 +258,18 @@ def examples(data: RunData) -> Section | None:
     return Section("examples", "Kept and dropped examples", {"groups": groups, "pairs": data.dedup_pairs})
 
 
-BUILDERS = (overview, stages, languages, classifier, dedup, mixture, training, examples)
+def snapshot(data: RunData) -> Section | None:
+    """The road to a snapshot: the benches' recorded per-core figures (RUN/scale) multiplied out."""
+    rows = scale.projection(scale.read_figures(data.root / scale.SCALE_DIR))
+    if not rows:
+        return None
+    for r in rows:
+        low, mid, high = r["core_hours"]
+        r["hours"] = f"{mid:,.0f}", (f"{low:,.0f}–{high:,.0f}" if low != high else "")
+    bottleneck = max(rows, key=lambda r: r["share"])
+    return Section("scale", "The road to a snapshot", {
+        "rows": rows, "total": sum(r["core_hours"][1] for r in rows), "bottleneck": bottleneck,
+        "notes": [(r["stage"], note) for r in rows for note in r["notes"]]})
+
+
+BUILDERS = (overview, stages, languages, classifier, dedup, mixture, training, examples, snapshot)

@@ -24,7 +24,7 @@ def test_recorded_bench_figures_become_the_snapshot_section_of_the_report(tmp_pa
     assert rows[0]["share"] == pytest.approx(6818.18 / (6818.18 + 308.64), rel=1e-4)
 
     page = render(collect(tmp_path))
-    assert 'href="#attached-scale">The road to a snapshot</a>' in page
+    assert 'href="#scale">The road to a snapshot</a>' in page
     assert "<b>7,127 core-hours</b>" in page and "bottleneck is <b>quality_filter</b> (96%)" in page
     assert "<b>6,818</b> (6,313–7,576)" in page and "<b>309</b> (247–309)" in page
     assert "<code>bench/dedup.py --docs 9000</code>" in page and "reliable/local checkpoints: wall 1.10x" in page
