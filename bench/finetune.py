@@ -258,7 +258,7 @@ def main(argv=None) -> int:
     print("pre-trained / random init: " + ", ".join(f"λ={lam} {r:.3f}x" for lam, r in gain.items()))
     tasks = other_tasks(pre, work, args) if args.tasks else {}
     if tasks:
-        print(f"\nother tasks, from the pre-trained checkpoint, λ=0.5 (dev; majority = train's most frequent label)")
+        print("\nother tasks, from the pre-trained checkpoint, λ=0.5 (dev; majority = train's most frequent label)")
         for name, t in tasks.items():
             figures = ", ".join(f"{k} {v:.4f} (majority {t['majority'][k]:.4f})" for k, v in t["dev"].items())
             chance = f"; chance accuracy {t['chance_accuracy']:.3f}" if t["chance_accuracy"] else ""

@@ -21,7 +21,7 @@ from pipeline.ablation.config import REPO_ROOT, AblationConfig, block_size, mixt
 from pipeline.ablation.heldout_sets import write_heldout, write_if_changed, write_without_heldout
 from pipeline.ablation.plan import Plan, build_plan, corpus_stages, mixture_spec, mixture_stages
 from pipeline.core.config import ConfigError, InputError
-from pipeline.demo_stages import OneJvm, StageLogs, run_command
+from pipeline.demo_stages import OneJvm, StageLogs
 from pipeline.tokens.shards import read_manifest
 
 BIN = Path(sys.executable).parent

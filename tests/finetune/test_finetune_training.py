@@ -4,7 +4,6 @@ files are handled, and the fine-tuned checkpoint loads and exports like any othe
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import torch
